@@ -1,0 +1,213 @@
+"""MNIST en memoria: se lee una vez, se convierte a tensores, se redimensiona y se normaliza.
+
+Todo el entrenamiento sale de estos tensores (no de un `DataLoader` que vuelve a
+convertir cada imagen PIL en cada época): es lo que hace rápido el curso en una CPU.
+
+¿Dónde están los datos? En este orden: el argumento `root`, la variable de entorno
+`TRAZOS_DATA`, o la carpeta de caché del usuario. Dentro, la estructura de torchvision:
+`<root>/MNIST/raw/train-images-idx3-ubyte`, etc.
+"""
+
+import functools
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["MNISTDataError", "MNIST_FILES", "MEAN", "STD", "Digits", "data_root", "cache_root",
+           "load_mnist", "batches", "examples_of", "prepare_image"]
+
+# Media y desviación típica de los píxeles de MNIST (en [0, 1]): las de siempre.
+MEAN, STD = 0.1307, 0.3081
+
+# Los cuatro ficheros originales, su tamaño en bytes y su md5 canónico (sin comprimir).
+MNIST_FILES = {
+    "train-images-idx3-ubyte": (47_040_016, "6bbc9ace898e44ae57da46a324031adb"),
+    "train-labels-idx1-ubyte": (60_008, "a25bea736e30d166cdddb491f175f624"),
+    "t10k-images-idx3-ubyte": (7_840_016, "2646ac647ad5339dbf082846283269ea"),
+    "t10k-labels-idx1-ubyte": (10_008, "27ae3e4e09519cfbb04c329615203637"),
+}
+
+
+class MNISTDataError(RuntimeError):
+    """Los ficheros de MNIST faltan o están dañados; el mensaje dice qué hacer."""
+
+
+def _user_cache():
+    base = os.environ.get("XDG_CACHE_HOME") or os.environ.get("LOCALAPPDATA") or Path.home() / ".cache"
+    return Path(base) / "trazos"
+
+
+def data_root(root=None):
+    """Carpeta de datos: `root`, si no `TRAZOS_DATA`, si no ~/.cache/trazos/data."""
+    if root is None:
+        root = os.environ.get("TRAZOS_DATA") or _user_cache() / "data"
+    return Path(root).expanduser().resolve()
+
+
+def cache_root(cache=None):
+    """Carpeta de modelos entrenados: `cache`, si no `TRAZOS_CACHE`, si no ~/.cache/trazos/models."""
+    if cache is None:
+        cache = os.environ.get("TRAZOS_CACHE") or _user_cache() / "models"
+    return Path(cache).expanduser().resolve()
+
+
+def _help(root):
+    files = "\n".join(f"  - {name}  ({size:,} bytes)".replace(",", ".") for name, (size, _) in MNIST_FILES.items())
+    return (
+        f"Se esperaban en la carpeta {root / 'MNIST' / 'raw'} estos cuatro ficheros:\n{files}\n"
+        "Con conexión a internet se descargan solos la primera vez. Sin conexión, cópialos a esa "
+        "carpeta o indica dónde están con la variable de entorno TRAZOS_DATA "
+        "(por ejemplo: export TRAZOS_DATA=/ruta/a/data, la carpeta que contiene MNIST/raw)."
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def _check_file(path, size, md5, mtime):
+    """Comprueba tamaño y md5 (una vez por fichero y sesión: `mtime` invalida la caché)."""
+    actual = path.stat().st_size
+    if actual != size:
+        return f"{path.name}: mide {actual:,} bytes y debería medir {size:,} (¿descarga cortada?)".replace(",", ".")
+    digest = hashlib.md5(path.read_bytes()).hexdigest()
+    if digest != md5:
+        return f"{path.name}: el contenido está dañado (md5 {digest}, se esperaba {md5})"
+    return None
+
+
+def _check_files(root):
+    raw = root / "MNIST" / "raw"
+    missing = [name for name in MNIST_FILES if not (raw / name).is_file()]
+    if missing:
+        return missing, []
+    problems = [_check_file(raw / name, size, md5, (raw / name).stat().st_mtime_ns)
+                for name, (size, md5) in MNIST_FILES.items()]
+    return [], [p for p in problems if p]
+
+
+def _ensure_files(root, download):
+    missing, problems = _check_files(root)
+    if problems:
+        raise MNISTDataError(
+            "Los ficheros de MNIST están dañados:\n  - " + "\n  - ".join(problems) +
+            f"\nBórralos de {root / 'MNIST' / 'raw'} para que se vuelvan a descargar, o cópialos de nuevo.\n"
+        )
+    if not missing:
+        return
+    if not download:
+        raise MNISTDataError(f"Faltan ficheros de MNIST: {', '.join(missing)}.\n{_help(root)}")
+    from torchvision.datasets import MNIST
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        print(f"Descargando MNIST en {root} (unos 12 MB, solo la primera vez)...")
+        MNIST(root, train=True, download=True)
+        MNIST(root, train=False, download=True)
+    except Exception as error:  # sin red torchvision lanza errores muy variados; todos significan lo mismo
+        raise MNISTDataError(f"No se pudo descargar MNIST ({type(error).__name__}: {error}).\n{_help(root)}") from None
+    _ensure_files(root, download=False)
+
+
+@dataclass
+class Digits:
+    """Imágenes normalizadas [N, 1, L, L] (float32) y etiquetas [N] (int64), en memoria."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, index):
+        return self.images[index], self.labels[index]
+
+    def raw(self, index):
+        """Imagen(es) sin normalizar, en [0, 1], para dibujarlas."""
+        return self.images[index] * STD + MEAN
+
+
+@functools.lru_cache(maxsize=8)
+def _load(root, train, size):
+    from torchvision.datasets import MNIST
+    ds = MNIST(root, train=train, download=False)
+    images = ds.data.unsqueeze(1).float().div_(255)  # [N, 1, 28, 28] en [0, 1]
+    if size != 28:
+        # antialias=True promedia los píxeles que se funden, como haría un Resize de PIL
+        images = F.interpolate(images, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    images = images.sub_(MEAN).div_(STD).contiguous()
+    return images, ds.targets.clone()
+
+
+def load_mnist(train=True, size=16, root=None, limit=None, download=True):
+    """Devuelve `Digits` de MNIST (entrenamiento o test), redimensionado a `size` x `size`.
+
+    `limit` toma solo los primeros ejemplos (para pruebas rápidas). Las lecturas se guardan
+    en memoria: la segunda llamada con los mismos argumentos es inmediata.
+    """
+    if not isinstance(size, int) or not 4 <= size <= 28:
+        raise ValueError(f"size debe ser un entero entre 4 y 28 (16 para CNN, 28 para ClassicCNN); se recibió {size!r}.")
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit debe ser un entero positivo o None; se recibió {limit!r}.")
+    root = data_root(root)
+    _ensure_files(root, download)
+    images, labels = _load(root, bool(train), size)
+    if limit is not None:
+        images, labels = images[:limit], labels[:limit]
+    return Digits(images, labels)
+
+
+def batches(digits, batch_size, shuffle=False, generator=None):
+    """Recorre `digits` en lotes (imágenes, etiquetas); con `shuffle` en un orden aleatorio nuevo."""
+    n = len(digits)
+    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    for start in range(0, n, batch_size):
+        index = order[start:start + batch_size]
+        yield digits.images[index], digits.labels[index]
+
+
+def examples_of(digits, digit, count=1, start=0):
+    """Índices de los `count` primeros ejemplos del dígito `digit` (a partir del `start`-ésimo)."""
+    if digit not in range(10):
+        raise ValueError(f"digit debe ser un dígito del 0 al 9; se recibió {digit!r}.")
+    index = torch.nonzero(digits.labels == digit).flatten()[start:start + count]
+    if len(index) < count:
+        raise ValueError(f"Solo hay {len(index)} ejemplos del dígito {digit} a partir del {start}; pediste {count}.")
+    return index.tolist()
+
+
+def prepare_image(image, size=16):
+    """Prepara una imagen suelta como MNIST: recorte al trazo, centro de masas y tamaño `size`.
+
+    `image` es un array o tensor 2D (alto x ancho), con el trazo claro sobre fondo oscuro
+    y valores en [0, 1]. Devuelve un tensor [1, 1, size, size] normalizado como los datos.
+    MNIST encaja cada dígito en una caja de 20x20 dentro de 28x28 y lo centra por su centro
+    de masas; aquí se hace igual y luego se reduce al tamaño del modelo.
+    """
+    x = torch.as_tensor(image, dtype=torch.float32)
+    if x.ndim != 2:
+        raise ValueError(f"La imagen debe ser 2D (alto x ancho); tiene forma {tuple(x.shape)}.")
+    if x.max() > 1.0:
+        x = x / 255.0
+    if x.max() <= 0.05:
+        raise ValueError("La imagen está vacía: dibuja un dígito antes de predecir.")
+    rows = torch.nonzero(x.amax(dim=1) > 0.05).flatten()
+    cols = torch.nonzero(x.amax(dim=0) > 0.05).flatten()
+    x = x[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h, w = x.shape
+    scale = 20.0 / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    x = F.interpolate(x[None, None], size=(nh, nw), mode="bilinear", antialias=True, align_corners=False)[0, 0]
+    canvas = torch.zeros(28, 28)
+    top, left = (28 - nh) // 2, (28 - nw) // 2
+    canvas[top:top + nh, left:left + nw] = x
+    # Desplaza para que el centro de masas caiga en el centro (14, 14), como en MNIST.
+    total = canvas.sum()
+    grid = torch.arange(28, dtype=torch.float32)
+    cy, cx = (canvas.sum(dim=1) @ grid) / total, (canvas.sum(dim=0) @ grid) / total
+    dy, dx = int(round(13.5 - cy.item())), int(round(13.5 - cx.item()))
+    canvas = torch.roll(canvas, shifts=(dy, dx), dims=(0, 1))
+    out = canvas[None, None]
+    if size != 28:
+        out = F.interpolate(out, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    return (out - MEAN) / STD

@@ -1,0 +1,83 @@
+"""Las dos redes del curso.
+
+`CNN` es la red compacta del proyecto original (entrada 16x16, pensada para entrenar
+sin GPU) y `ClassicCNN` la red clásica de 28x28 que se explica paso a paso.
+
+Cada etapa es un módulo propio con nombre (conv1, relu1, pool1, ...): así un hook
+puede capturar la salida de cada etapa por su nombre. Un `self.pool` reutilizado
+dispararía su hook dos veces, y un `F.relu` funcional no tiene hook.
+"""
+
+from torch import nn
+
+__all__ = ["CNN", "ClassicCNN", "MODELS", "build_model", "stage_names"]
+
+
+class CNN(nn.Module):
+    """Red compacta: 16x16 -> conv(1->16) -> conv(16->32) -> lineal(512->10).
+
+    Devuelve logits (puntuaciones sin normalizar); la pérdida es `cross_entropy`.
+    """
+
+    input_size = 16  # lado de la imagen de entrada, en píxeles
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, kernel_size=3, padding=1)  # 1x16x16 -> 16x16x16
+        self.relu1 = nn.ReLU()
+        self.pool1 = nn.MaxPool2d(2, 2)  # -> 16x8x8
+        self.conv2 = nn.Conv2d(16, 32, kernel_size=3, padding=1)  # -> 32x8x8
+        self.relu2 = nn.ReLU()
+        self.pool2 = nn.MaxPool2d(2, 2)  # -> 32x4x4
+        self.flatten = nn.Flatten()  # -> 512 = 4 * 4 * 32
+        self.fc = nn.Linear(4 * 4 * 32, 10)
+
+    def forward(self, x):
+        x = self.pool1(self.relu1(self.conv1(x)))
+        x = self.pool2(self.relu2(self.conv2(x)))
+        return self.fc(self.flatten(x))
+
+
+class ClassicCNN(nn.Module):
+    """Red clásica: 28x28 -> conv(1->32) -> conv(32->64) -> lineal(3136->128->10).
+
+    Termina en `log_softmax(dim=1)`: devuelve log-probabilidades y la pérdida es `nll_loss`.
+    """
+
+    input_size = 28
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, kernel_size=3, padding=1)  # padding=1 conserva 28x28
+        self.relu1 = nn.ReLU()
+        self.pool1 = nn.MaxPool2d(2, 2)  # -> 32x14x14
+        self.conv2 = nn.Conv2d(32, 64, kernel_size=3, padding=1)  # -> 64x14x14
+        self.relu2 = nn.ReLU()
+        self.pool2 = nn.MaxPool2d(2, 2)  # -> 64x7x7
+        self.flatten = nn.Flatten()  # -> 3136 = 7 * 7 * 64
+        self.fc1 = nn.Linear(7 * 7 * 64, 128)
+        self.relu3 = nn.ReLU()
+        self.fc2 = nn.Linear(128, 10)
+        self.log_softmax = nn.LogSoftmax(dim=1)  # dim=1: normaliza las 10 clases de cada imagen
+
+    def forward(self, x):
+        x = self.pool1(self.relu1(self.conv1(x)))
+        x = self.pool2(self.relu2(self.conv2(x)))
+        x = self.relu3(self.fc1(self.flatten(x)))
+        return self.log_softmax(self.fc2(x))
+
+
+# Los nombres que aceptan la línea de órdenes, la caché y los widgets.
+MODELS = {"cnn": CNN, "classic": ClassicCNN}
+
+
+def build_model(name):
+    """Crea un modelo nuevo (pesos aleatorios) a partir de su nombre: 'cnn' o 'classic'."""
+    if name not in MODELS:
+        raise ValueError(f"Modelo desconocido: {name!r}. Opciones válidas: {', '.join(MODELS)}.")
+    return MODELS[name]()
+
+
+def stage_names(model):
+    """Nombres de las etapas hoja del modelo (las que tienen hook propio), en orden."""
+    return [name for name, m in model.named_modules() if name and not list(m.children())]
