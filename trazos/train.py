@@ -188,16 +188,18 @@ class Run:
                 f"acierto en test={self.test_accuracy:.2%})")
 
 
-def trained_model(name="cnn", epochs=None, seed=0, cache=None, root=None, progress=True):
+def trained_model(name="cnn", epochs=None, seed=0, cache=None, root=None, limit=None, progress=True):
     """El modelo `name` entrenado con la receta del curso: de la caché si ya existe, si no lo entrena.
 
     El resultado (pesos de cada época e historial) se guarda en `cache` (por defecto
     `TRAZOS_CACHE` o ~/.cache/trazos/models). Si el fichero de caché está dañado, avisa y
-    vuelve a entrenar. Devuelve un `Run`.
+    vuelve a entrenar. `limit` entrena con solo los primeros ejemplos (para pruebas rápidas).
+    Devuelve un `Run`.
     """
     epochs, settings = recipe(name, epochs)
     model = build_model(name)
-    path = data.cache_root(cache) / f"{name}-e{epochs}-s{seed}-v{CACHE_VERSION}.pt"
+    subset = f"-n{limit}" if limit else ""
+    path = data.cache_root(cache) / f"{name}-e{epochs}-s{seed}{subset}-v{CACHE_VERSION}.pt"
     if path.exists():
         try:
             saved = torch.load(path, map_location="cpu", weights_only=True)
@@ -211,7 +213,7 @@ def trained_model(name="cnn", epochs=None, seed=0, cache=None, root=None, progre
         except Exception as error:
             warnings.warn(f"La caché {path} está dañada ({type(error).__name__}); se vuelve a entrenar.",
                           stacklevel=2)
-    train_data = data.load_mnist(train=True, size=model.input_size, root=root)
+    train_data = data.load_mnist(train=True, size=model.input_size, root=root, limit=limit)
     test_data = data.load_mnist(train=False, size=model.input_size, root=root)
     model = build_model(name)  # de nuevo: la carga fallida pudo dejar pesos a medias
     history, checkpoints = train(model, train_data, test_data, epochs=epochs, seed=seed, progress=progress,
