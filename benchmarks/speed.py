@@ -22,7 +22,7 @@ from torchvision import datasets, transforms
 
 import trazos
 from trazos.data import data_root
-from trazos.train import recipe, seed_everything
+from trazos.training import recipe, seed_everything
 
 
 def beginner(epochs, seed):

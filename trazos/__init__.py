@@ -16,6 +16,6 @@ from .models import CNN, ClassicCNN, build_model, stage_names
 from .plots import (plot_activations, plot_confusion, plot_digits, plot_history, plot_kernels,
                     plot_kernels_before_after, plot_predictions, plot_probabilities)
 from .shapes import conv_output_size, summary
-from .train import evaluate, pick_device, seed_everything, train, trained_model
+from .training import evaluate, pick_device, seed_everything, train, trained_model
 
 __version__ = "0.1.0"

@@ -18,27 +18,58 @@ import torch  # noqa: E402
 
 from . import data, inspection, plots  # noqa: E402
 from .models import MODELS, build_model  # noqa: E402
-from .train import recipe, train  # noqa: E402
+from .training import recipe, trained_model  # noqa: E402
+
+
+# Los mensajes de error de argparse vienen en inglés; estos son los que puede ver quien se equivoca.
+ERRORS_ES = [
+    ("the following arguments are required", "faltan los argumentos"),
+    ("unrecognized arguments", "argumentos no reconocidos"),
+    ("invalid choice", "valor no válido"),
+    ("choose from", "elige entre"),
+    ("invalid int value", "no es un número entero"),
+    ("expected one argument", "necesita un valor"),
+    ("argument ", "argumento "),
+]
+
+
+class SpanishArgumentParser(argparse.ArgumentParser):
+    """argparse con los errores de uso en español."""
+
+    def error(self, message):
+        for english, spanish in ERRORS_ES:
+            message = message.replace(english, spanish)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class SpanishHelpFormatter(argparse.HelpFormatter):
+    """El formato de ayuda de argparse, con "uso:" en lugar de "usage:"."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "uso: " if prefix is None else prefix)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = SpanishArgumentParser(
         prog="trazos",
         description="Entrena una red convolucional con MNIST y guarda todas las figuras del curso en PNG.",
         epilog="Ejemplo: python -m trazos --epochs 5 --out figuras",
         add_help=False,
+        formatter_class=SpanishHelpFormatter,
     )
     parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
     parser.add_argument("--model", choices=list(MODELS), default="cnn",
                         help="red que se entrena: 'cnn' (compacta, 16x16) o 'classic' (28x28) (por defecto: cnn)")
-    parser.add_argument("--epochs", type=int, default=None,
+    parser.add_argument("--epochs", type=int, default=None, metavar="N",
                         help="número de épocas (por defecto: 5 para cnn, 2 para classic)")
-    parser.add_argument("--out", type=Path, default=Path("figuras"),
+    parser.add_argument("--out", type=Path, default=Path("figuras"), metavar="CARPETA",
                         help="carpeta donde se escriben las figuras y metrics.json (por defecto: figuras)")
-    parser.add_argument("--data", type=Path, default=None,
+    parser.add_argument("--data", type=Path, default=None, metavar="CARPETA",
                         help="carpeta de datos que contiene MNIST/raw (por defecto: $TRAZOS_DATA o ~/.cache/trazos/data)")
-    parser.add_argument("--seed", type=int, default=0, help="semilla para que el resultado sea reproducible (por defecto: 0)")
-    parser.add_argument("--limit", type=int, default=None,
+    parser.add_argument("--seed", type=int, default=0, metavar="N",
+                        help="semilla para que el resultado sea reproducible (por defecto: 0)")
+    parser.add_argument("--limit", type=int, default=None, metavar="N",
                         help="usa solo los primeros N ejemplos de entrenamiento (para probar rápido)")
     parser._positionals.title = "argumentos"
     parser._optionals.title = "opciones"
@@ -57,11 +88,11 @@ def save(fig, folder, name):
 
 def main(argv=None):
     args = parse_args(argv)
-    epochs, settings = recipe(args.model, args.epochs)
-    model = build_model(args.model)
+    epochs, _ = recipe(args.model, args.epochs)
+    side = build_model(args.model).input_size
     try:
-        train_data = data.load_mnist(train=True, size=model.input_size, root=args.data, limit=args.limit)
-        test_data = data.load_mnist(train=False, size=model.input_size, root=args.data)
+        train_data = data.load_mnist(train=True, size=side, root=args.data, limit=args.limit)
+        test_data = data.load_mnist(train=False, size=side, root=args.data)
     except (data.MNISTDataError, ValueError) as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2
@@ -71,16 +102,16 @@ def main(argv=None):
         print(f"Error: no se puede crear la carpeta de salida {args.out}: {error}", file=sys.stderr)
         return 2
 
-    print(f"Entrenando '{args.model}' {epochs} épocas con {len(train_data)} imágenes de {model.input_size}x{model.input_size}...")
+    print(f"Entrenando '{args.model}' {epochs} épocas con {len(train_data)} imágenes de {side}x{side}...")
     start = time.perf_counter()
-    history, checkpoints = train(model, train_data, test_data, epochs=epochs, seed=args.seed, **settings)
+    # Entrena siempre (retrain) y deja el resultado en la caché: los cuadernos lo reutilizan.
+    run = trained_model(args.model, epochs, args.seed, root=args.data, limit=args.limit, retrain=True)
     train_seconds = time.perf_counter() - start
+    model, history = run.model, run.history
     accuracy = history[-1]["test_acc"]
     print(f"Acierto final en test: {accuracy:.2%} ({train_seconds:.1f} s de entrenamiento)")
 
-    model.cpu()
-    before = build_model(args.model)
-    before.load_state_dict(checkpoints[0])
+    before = run.model_at(0)
     predictions, probs = inspection.predict(model, test_data.images)
     matrix = inspection.confusion_matrix(test_data.labels, predictions)
     right = torch.nonzero(predictions == test_data.labels).flatten()[:16]

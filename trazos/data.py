@@ -206,6 +206,9 @@ def prepare_image(image, size=16):
     grid = torch.arange(28, dtype=torch.float32)
     cy, cx = (canvas.sum(dim=1) @ grid) / total, (canvas.sum(dim=0) @ grid) / total
     dy, dx = int(round(13.5 - cy.item())), int(round(13.5 - cx.item()))
+    # Sin salirse del lienzo: torch.roll da la vuelta, y un trazo muy cargado a un lado
+    # (una T, un 7 de barra gruesa) asomaría por el borde opuesto.
+    dy, dx = max(-top, min(28 - top - nh, dy)), max(-left, min(28 - left - nw, dx))
     canvas = torch.roll(canvas, shifts=(dy, dx), dims=(0, 1))
     out = canvas[None, None]
     if size != 28:

@@ -47,15 +47,17 @@ def activations(model, images, stages=None):
             captured[name] = output.detach()
         return hook
 
+    was_training = model.training
     try:
         for name in stages:
             handles.append(modules[name].register_forward_hook(keep(name)))
         with torch.no_grad():
-            model.eval()
+            model.eval()  # mirar no es entrenar: sin dropout y con las estadísticas fijas
             model(images)
     finally:
         for h in handles:
             h.remove()
+        model.train(was_training)
     return captured
 
 
@@ -66,9 +68,13 @@ def predict(model, images, batch_size=1000):
     softmax sirve igual para logits (CNN) que para log-probabilidades (ClassicCNN).
     """
     images = check_images(model, images)
+    was_training = model.training
     model.eval()
-    probs = torch.cat([torch.softmax(model(images[i:i + batch_size]), dim=1)
-                       for i in range(0, len(images), batch_size)])
+    try:
+        probs = torch.cat([torch.softmax(model(images[i:i + batch_size]), dim=1)
+                           for i in range(0, len(images), batch_size)])
+    finally:
+        model.train(was_training)
     return probs.argmax(dim=1), probs
 
 
@@ -79,6 +85,11 @@ def confusion_matrix(labels, predictions, num_classes=10):
         raise ValueError(f"labels ({len(labels)}) y predictions ({len(predictions)}) deben tener la misma longitud.")
     if len(labels) == 0:
         raise ValueError("La selección está vacía: no hay ejemplos con los que contar.")
+    # Fuera de rango, bincount sumaría el ejemplo en otra casilla sin avisar (o fallaría en inglés).
+    for name, values in (("labels", labels), ("predictions", predictions)):
+        if values.min() < 0 or values.max() >= num_classes:
+            raise ValueError(f"{name} debe contener clases entre 0 y {num_classes - 1}; "
+                             f"hay valores de {int(values.min())} a {int(values.max())}.")
     return torch.bincount(labels * num_classes + predictions, minlength=num_classes ** 2).reshape(num_classes, num_classes)
 
 

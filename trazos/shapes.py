@@ -69,9 +69,13 @@ def summary(model, input_size=None):
                           "params": sum(p.numel() for p in module.parameters())})
         return hook
 
+    was_training = model.training
     try:
         for name, module in leaves:
             handles.append(module.register_forward_hook(record(name, module)))
+        # En modo eval: la pasada de prueba no debe tocar las estadísticas de BatchNorm
+        # (que se actualizan incluso sin gradientes) ni fallar con un lote de una imagen.
+        model.eval()
         with torch.no_grad():
             try:
                 model(torch.zeros(1, *input_size))
@@ -86,5 +90,6 @@ def summary(model, input_size=None):
     finally:
         for h in handles:
             h.remove()
+        model.train(was_training)
     return table
 

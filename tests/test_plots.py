@@ -1,0 +1,207 @@
+"""Figuras: cada función devuelve una `Figure` con títulos y ejes en castellano y los datos correctos."""
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from trazos import plots
+from trazos.inspection import activations, confusion_matrix
+from trazos.models import CNN
+
+HISTORY = [
+    {"epoch": 1, "train_loss": 0.9, "train_acc": 0.70, "test_loss": 0.5, "test_acc": 0.85, "seconds": 3.0},
+    {"epoch": 2, "train_loss": 0.4, "train_acc": 0.88, "test_loss": 0.3, "test_acc": 0.91, "seconds": 3.1},
+    {"epoch": 3, "train_loss": 0.2, "train_acc": 0.94, "test_loss": 0.25, "test_acc": 0.93, "seconds": 3.2},
+]
+
+
+def _image_axes(fig):
+    """Los paneles con una imagen (sin contar las barras de color)."""
+    return [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
+
+
+def _titles(fig):
+    return [ax.get_title() for ax in fig.axes if ax.get_title()]
+
+
+def _renders(fig):
+    fig.savefig(io.BytesIO(), format="png", dpi=30)
+    return True
+
+
+def test_plot_history():
+    fig = plots.plot_history(HISTORY)
+    assert isinstance(fig, Figure)
+    loss, acc = fig.axes[:2]
+    assert (loss.get_title(), loss.get_xlabel(), loss.get_ylabel()) == ("Pérdida", "época", "entropía cruzada")
+    assert (acc.get_title(), acc.get_xlabel(), acc.get_ylabel()) == ("Acierto", "época", "acierto (%)")
+    train_line, test_line = loss.get_lines()
+    assert list(train_line.get_xdata()) == [1, 2, 3]
+    assert list(train_line.get_ydata()) == [0.9, 0.4, 0.2]
+    assert list(test_line.get_ydata()) == [0.5, 0.3, 0.25]
+    assert np.allclose(acc.get_lines()[1].get_ydata(), [85, 91, 93])  # en porcentaje
+    assert [t.get_text() for t in loss.get_legend().get_texts()] == ["entrenamiento", "test"]
+    assert _renders(fig)
+
+
+def test_plot_history_empty():
+    with pytest.raises(ValueError, match="vacío"):
+        plots.plot_history([])
+
+
+def test_plot_kernels():
+    weight = torch.randn(16, 1, 3, 3)
+    fig = plots.plot_kernels(weight, title="Kernels de conv1")
+    assert isinstance(fig, Figure)
+    (ax,) = _image_axes(fig)
+    assert ax.get_title() == "Kernels de conv1"
+    shown = np.ma.filled(ax.images[0].get_array(), np.nan)
+    values = shown[~np.isnan(shown)]
+    assert values.size == weight.numel()  # cada peso aparece una vez (los huecos son NaN)
+    assert np.allclose(np.sort(values), np.sort(weight.flatten().numpy()))
+    assert any(ax.get_ylabel() == "peso" for ax in fig.axes)  # la barra de color
+
+
+def test_kernel_mosaic_layout():
+    weight = torch.arange(2 * 3 * 2 * 2, dtype=torch.float32).reshape(2, 3, 2, 2)
+    mosaic = plots.kernel_mosaic(weight)
+    assert mosaic.shape == (2 * 3 - 1, 3 * 3 - 1)  # filas: filtros de salida; columnas: canales de entrada
+    assert torch.equal(mosaic[3:5, 6:8], weight[1, 2])
+    assert torch.isnan(mosaic[2]).all() and torch.isnan(mosaic[:, 2]).all()
+
+
+@pytest.mark.parametrize("layer, shape", [("conv1", (16, 1, 3, 3)), ("conv2", (32, 16, 3, 3))])
+def test_plot_kernels_before_after(layer, shape):
+    torch.manual_seed(0)
+    before = torch.randn(shape)
+    after = before + 0.1 * torch.randn(shape)
+    fig = plots.plot_kernels_before_after(before, after, layer)
+    assert isinstance(fig, Figure)
+    panels = _image_axes(fig)
+    assert len(panels) == 3
+    assert [ax.get_title() for ax in panels] == [f"{layer}: antes de entrenar", f"{layer}: después de entrenar",
+                                                 "diferencia (después - antes)"]
+    shown = [np.ma.filled(ax.images[0].get_array(), np.nan) for ax in panels]
+    difference = shown[1] - shown[0]
+    assert np.allclose(shown[2], difference, equal_nan=True, atol=1e-6)
+    # Antes y después con la misma escala de color, para compararlos.
+    assert panels[0].images[0].get_clim() == panels[1].images[0].get_clim()
+
+
+def test_kernel_plots_reject_bad_weights():
+    with pytest.raises(ValueError, match="Conv2d"):
+        plots.plot_kernels(torch.randn(10, 9))
+    with pytest.raises(ValueError, match="state_dict"):
+        plots.plot_kernels(CNN().state_dict())
+    with pytest.raises(ValueError, match="no coinciden"):
+        plots.plot_kernels_before_after(torch.randn(16, 1, 3, 3), torch.randn(8, 1, 3, 3))
+
+
+def test_plot_activations(test16):
+    model = CNN()
+    image = test16.images[:1]
+    maps = activations(model, image)
+    fig = plots.plot_activations(maps["relu1"], "relu1", image[0])
+    assert isinstance(fig, Figure)
+    assert fig.get_suptitle() == "Activaciones de relu1: 16 mapas de 16x16"
+    titles = _titles(fig)
+    assert titles == ["entrada"] + [f"canal {c}" for c in range(16)]
+    panels = _image_axes(fig)
+    assert len(panels) == 17
+    assert np.allclose(panels[1 + 5].images[0].get_array(), maps["relu1"][0, 5].numpy())
+    # La entrada se dibuja sin normalizar, en [0, 1].
+    assert np.allclose(panels[0].images[0].get_array(), test16.raw(0)[0].numpy(), atol=1e-6)
+
+
+def test_plot_activations_limits_and_bad_shapes(test16):
+    maps = activations(CNN(), test16.images[:1], stages="relu2")["relu2"][0]  # [32, 8, 8]
+    fig = plots.plot_activations(maps, max_maps=10)
+    assert len(_image_axes(fig)) == 10
+    assert fig.get_suptitle() == "10 mapas de 8x8"
+    with pytest.raises(ValueError, match="convolucional"):
+        plots.plot_activations(torch.randn(1, 512))  # la salida de flatten no tiene mapas
+    with pytest.raises(ValueError, match="forma"):
+        plots.plot_activations(torch.randn(8))
+
+
+def test_plot_confusion_cells_are_the_counts():
+    rng = np.random.default_rng(3)
+    labels = torch.as_tensor(rng.integers(0, 10, 300))
+    predictions = torch.where(torch.as_tensor(rng.random(300)) < 0.7, labels, torch.as_tensor(rng.integers(0, 10, 300)))
+    matrix = confusion_matrix(labels, predictions)
+    fig = plots.plot_confusion(matrix)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("Matriz de confusión (test)", "predicho", "verdadero")
+    cells = {(round(t.get_position()[1]), round(t.get_position()[0])): int(t.get_text()) for t in ax.texts}
+    expected = {(t, p): int(matrix[t, p]) for t in range(10) for p in range(10) if matrix[t, p]}
+    assert cells == expected
+    assert sum(cells.values()) == 300
+    assert _renders(fig)
+
+
+def test_plot_predictions_titles(test16):
+    images, labels = test16.images[:6], test16.labels[:6]
+    probs = torch.softmax(torch.randn(6, 10), dim=1)
+    predictions = probs.argmax(dim=1)
+    fig = plots.plot_predictions(images, labels, predictions, probs)
+    titles = _titles(fig)
+    assert len(titles) == 6
+    for k, text in enumerate(titles):
+        t, p = int(labels[k]), int(predictions[k])
+        assert f"real {t}" in text and f"pred {p}" in text
+        assert f"{100 * probs[k, p].item():.1f} %" in text
+    colors = [ax.title.get_color() for ax in fig.axes if ax.get_title()]
+    assert colors == ["tab:green" if labels[k] == predictions[k] else "tab:red" for k in range(6)]
+
+
+def test_plot_predictions_default_titles_and_limit(test16):
+    images, labels = test16.images[:20], test16.labels[:20]
+    one_hot = torch.nn.functional.one_hot(labels, 10).float()
+    right = plots.plot_predictions(images, labels, labels, one_hot)
+    assert right.get_suptitle() == "Aciertos"
+    assert len(_titles(right)) == 16  # max_images por defecto
+    wrong = plots.plot_predictions(images[:4], labels[:4], (labels[:4] + 1) % 10, one_hot[:4])
+    assert wrong.get_suptitle() == "Errores"
+    assert "0.0 %" in _titles(wrong)[0]
+    with pytest.raises(ValueError, match="vacía"):
+        plots.plot_predictions(images[:0], labels[:0], labels[:0], one_hot[:0])
+
+
+def test_plot_digits(test16):
+    fig = plots.plot_digits(test16.images[:10], titles=[f"n.º {k}" for k in range(10)], title="Diez dígitos", cols=5)
+    panels = _image_axes(fig)
+    assert len(panels) == 10 and len(fig.axes) == 10  # 2 filas x 5 columnas
+    assert fig.get_suptitle() == "Diez dígitos"
+    assert _titles(fig)[3] == "n.º 3"
+    assert np.allclose(panels[3].images[0].get_array(), test16.raw(3)[0].numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="vacía"):
+        plots.plot_digits(test16.images[:0])
+    with pytest.raises(ValueError, match="2D"):
+        plots.plot_digits(torch.zeros(2, 3, 16, 16))
+
+
+def test_plot_probabilities():
+    probs = torch.tensor([0.01, 0.02, 0.05, 0.6, 0.1, 0.02, 0.05, 0.05, 0.05, 0.05])
+    fig = plots.plot_probabilities(probs)
+    ax = fig.axes[0]
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("Probabilidad de cada dígito", "dígito", "probabilidad")
+    heights = [bar.get_height() for bar in ax.patches]
+    assert np.allclose(heights, probs.numpy())
+    highlighted = [k for k, bar in enumerate(ax.patches) if bar.get_facecolor() != ax.patches[0].get_facecolor()]
+    assert highlighted == [3]
+    assert ax.get_ylim() == (0, 1)
+
+
+def test_figures_do_not_go_through_pyplot():
+    """Se crean con Figure, no con pyplot: no se acumulan figuras abiertas."""
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    for _ in range(3):
+        plots.plot_history(HISTORY)
+        plots.plot_confusion(torch.eye(10, dtype=torch.long))
+    assert plt.get_fignums() == before
