@@ -205,3 +205,112 @@ def test_figures_do_not_go_through_pyplot():
         plots.plot_history(HISTORY)
         plots.plot_confusion(torch.eye(10, dtype=torch.long))
     assert plt.get_fignums() == before
+
+
+# --- Las figuras de los cuadernos (padding, pooling, softmax, entrenamiento, errores) -----------
+
+def _texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+@pytest.mark.parametrize("n, k, p, s", [(5, 3, 0, 1), (5, 3, 1, 1), (5, 3, 1, 2), (6, 3, 0, 2), (7, 3, 0, 3)])
+def test_plot_conv_positions_counts_every_position(n, k, p, s):
+    out = torch.nn.Conv2d(1, 1, k, padding=p, stride=s)(torch.zeros(1, 1, n, n)).shape[-1]
+    fig = plots.plot_conv_positions(n, kernel_size=k, padding=p, stride=s)
+    ax_in, ax_out = fig.axes[:2]
+    numbers = [str(i) for i in range(1, out * out + 1)]
+    assert _texts(ax_out) == numbers  # una casilla de salida por posición del kernel, numeradas en orden
+    assert [t for t in _texts(ax_in) if t != "0"] == numbers
+    side = n + 2 * p
+    assert _texts(ax_in).count("0") == side * side - n * n  # el borde de ceros del padding
+    assert fig._suptitle.get_text().endswith(f"= {out}")
+    assert ax_out.get_title() == f"salida {out}x{out}"
+    # Rayado solo si algún píxel de la imagen se queda sin ver: cuando el último paso no llega al borde
+    untouched = (n + 2 * p - k) % s != 0
+    assert ("rayado" in fig._supxlabel.get_text()) == untouched
+
+
+def test_plot_max_pool_shows_the_maxima():
+    grid = torch.tensor([[1, 3, 2, 0], [4, 6, 1, 5], [0, 2, 9, 7], [3, 1, 8, 2]], dtype=torch.float32)
+    fig = plots.plot_max_pool(grid)
+    expected = torch.nn.MaxPool2d(2, 2)(grid[None, None])[0, 0]
+    assert _texts(fig.axes[1]) == [f"{v:g}" for v in expected.flatten().tolist()]
+    bold = [t.get_text() for t in fig.axes[0].texts if t.get_fontweight() == "bold"]
+    assert sorted(bold) == sorted(f"{v:g}" for v in expected.flatten().tolist())
+    with pytest.raises(ValueError, match="2D"):
+        plots.plot_max_pool(torch.zeros(1, 3))
+
+
+def test_plot_probability_table_shows_the_sums():
+    probs = torch.softmax(torch.randn(3, 10, generator=torch.Generator().manual_seed(0)), dim=0)
+    fig = plots.plot_probability_table(probs, [f"img {i}" for i in range(3)])
+    texts = _texts(fig.axes[0])
+    cells = [f"{v:.2f}" for v in probs.flatten().tolist()]
+    assert texts[:10] == cells[:10]  # la primera fila, casilla a casilla
+    assert texts.count("1.00") - cells.count("1.00") == 10  # con dim=0 las 10 sumas de columna valen 1
+    assert f"{float(probs[0].sum()):.2f}" in texts  # y la suma de la fila, que no vale 1
+    assert fig.axes[0].get_ylabel() == "imagen del lote (dim=0)"
+    with pytest.raises(ValueError, match="imágenes, clases"):
+        plots.plot_probability_table(torch.zeros(10))
+
+
+def test_plot_resized_two_rows(test16):
+    small = test16.images[:4]
+    large = torch.nn.functional.interpolate(small, size=28)
+    fig = plots.plot_resized(large, small, test16.labels[:4])
+    assert len(_image_axes(fig)) == 8
+    assert "28x28" in fig.axes[0].get_ylabel() and "16x16" in fig.axes[4].get_ylabel()
+    assert fig.axes[0].get_title() == f"dígito {int(test16.labels[0])}"
+    with pytest.raises(ValueError, match="dos tamaños"):
+        plots.plot_resized(large, small[:3])
+
+
+def test_plot_batch_losses_moving_average():
+    losses = [2.3, 1.9, 1.2, 0.8, 0.7, 0.5]
+    fig = plots.plot_batch_losses(losses, window=3)
+    raw, smooth = fig.axes[0].lines
+    assert np.allclose(raw.get_ydata(), losses)
+    assert np.allclose(smooth.get_ydata(), [np.mean(losses[i:i + 3]) for i in range(4)])
+    assert list(smooth.get_xdata()) == [3, 4, 5, 6]
+    with pytest.raises(ValueError, match="al menos un lote"):
+        plots.plot_batch_losses([])
+
+
+def test_plot_kernel_responses_and_channel_stages(test16):
+    model = CNN()
+    image = test16.images[0]
+    acts = activations(model, image)
+    fig = plots.plot_kernel_responses(model.conv1.weight, acts["conv1"], image=image)
+    assert len(_image_axes(fig)) == 16 * 2 + 1  # cada kernel, su respuesta y la entrada
+    with pytest.raises(ValueError, match="mismo C"):
+        plots.plot_kernel_responses(model.conv1.weight, acts["conv2"])
+    fig = plots.plot_channel_stages(acts, channel=3, image=image)
+    titles = _titles(fig)
+    assert titles[0] == "entrada" and titles[1].startswith("conv1: 16x16") and titles[3].startswith("pool1: 8x8")
+    with pytest.raises(ValueError, match="Faltan etapas"):
+        plots.plot_channel_stages({"conv1": acts["conv1"]}, channel=0)
+    with pytest.raises(ValueError, match="canal entre 0 y 15"):
+        plots.plot_channel_stages(acts, channel=16)
+
+
+def test_plot_confused_pairs_counts():
+    labels = torch.tensor([4, 4, 4, 9, 3, 5])
+    predictions = torch.tensor([9, 9, 4, 4, 5, 5])
+    probs = torch.nn.functional.one_hot(predictions, 10).float()
+    images = torch.zeros(6, 1, 16, 16)
+    fig = plots.plot_confused_pairs(images, labels, predictions, probs, [(4, 9, 2), (3, 5, 1)], per_pair=3)
+    rows = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert rows == ["real 4 → pred 9\n(2 veces)", "real 3 → pred 5\n(1 veces)"]
+    assert len(_image_axes(fig)) == 3  # dos ejemplos del par 4→9 y uno del 3→5
+    with pytest.raises(ValueError, match="ningún dígito"):
+        plots.plot_confused_pairs(images, labels, predictions, probs, [])
+
+
+def test_plot_per_class_accuracy_bars():
+    accuracy = torch.tensor([0.99, 0.995, 0.98, 0.97, 0.99, 0.985, 0.99, 0.975, 0.96, 0.98])
+    fig = plots.plot_per_class_accuracy(accuracy, overall=0.982)
+    bars = fig.axes[0].patches
+    assert np.allclose([b.get_height() for b in bars], 100 * accuracy.numpy())
+    worst = [i for i, b in enumerate(bars) if b.get_facecolor()[:3] != bars[0].get_facecolor()[:3]]
+    assert worst == [int(accuracy.argmin())]
+    assert "global: 98.20 %" in fig.axes[0].get_legend().get_texts()[0].get_text()

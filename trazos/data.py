@@ -143,7 +143,8 @@ def load_mnist(train=True, size=16, root=None, limit=None, download=True):
     """Devuelve `Digits` de MNIST (entrenamiento o test), redimensionado a `size` x `size`.
 
     `limit` toma solo los primeros ejemplos (para pruebas rápidas). Las lecturas se guardan
-    en memoria: la segunda llamada con los mismos argumentos es inmediata.
+    en memoria: la segunda llamada con los mismos argumentos es inmediata. Por eso todas las
+    llamadas comparten los mismos tensores: para modificar imágenes, haz antes `.clone()`.
     """
     if not isinstance(size, int) or not 4 <= size <= 28:
         raise ValueError(f"size debe ser un entero entre 4 y 28 (16 para CNN, 28 para ClassicCNN); se recibió {size!r}.")
