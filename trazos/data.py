@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 __all__ = ["MNISTDataError", "MNIST_FILES", "MEAN", "STD", "Digits", "data_root", "cache_root",
-           "load_mnist", "batches", "examples_of", "prepare_image"]
+           "load_mnist", "to_pixels", "batches", "examples_of", "prepare_image"]
 
 # Media y desviación típica de los píxeles de MNIST (en [0, 1]): las de siempre.
 MEAN, STD = 0.1307, 0.3081
@@ -124,7 +124,12 @@ class Digits:
 
     def raw(self, index):
         """Imagen(es) sin normalizar, en [0, 1], para dibujarlas."""
-        return self.images[index] * STD + MEAN
+        return to_pixels(self.images[index])
+
+
+def to_pixels(images):
+    """Deshace la normalización: de imágenes como las de `load_mnist` a píxeles en [0, 1]."""
+    return (torch.as_tensor(images).detach().cpu().float() * STD + MEAN).clamp(0, 1)
 
 
 @functools.lru_cache(maxsize=8)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from matplotlib.patches import Rectangle
 
-from .data import MEAN, STD
+from .data import to_pixels
 from .shapes import conv_output_size
 
 
@@ -168,10 +168,10 @@ def plot_activations(maps, stage="", image=None, max_maps=32):
 
 def _pixels(image):
     """Imagen normalizada (como sale de load_mnist) de vuelta a [0, 1] para dibujarla."""
-    image = torch.as_tensor(image).detach().cpu().float().squeeze()
-    if image.ndim != 2:
-        raise ValueError(f"Se esperaba una imagen 2D; forma recibida {tuple(image.shape)}.")
-    return (image * STD + MEAN).clamp(0, 1)
+    pixels = to_pixels(image).squeeze()
+    if pixels.ndim != 2:
+        raise ValueError(f"Se esperaba una imagen 2D; forma recibida {tuple(pixels.shape)}.")
+    return pixels
 
 
 def plot_confusion(matrix, title="Matriz de confusión (test)"):

@@ -117,7 +117,7 @@ def to_png(picture):
 
 def _digit_picture(image, scale=8):
     """Imagen normalizada (como en load_mnist) -> PIL en grises, agrandada sin suavizar."""
-    pixels = (torch.as_tensor(image).detach().cpu().float().squeeze() * data.STD + data.MEAN).clamp(0, 1)
+    pixels = data.to_pixels(image).squeeze()
     if pixels.ndim != 2:
         raise ValueError(f"Se esperaba una imagen 2D; forma recibida {tuple(pixels.shape)}.")
     gray = (pixels.numpy() * 255).round().astype(np.uint8)
