@@ -78,6 +78,10 @@ def test_load_mnist_28_is_normalized(mnist_root):
     # Sin redimensionar, los píxeles originales son enteros de 0 a 255.
     pixels = test28.raw(slice(0, 100)) * 255
     torch.testing.assert_close(pixels, pixels.round(), atol=1e-3, rtol=0)
+    # Y to_pixels deshace la normalización exactamente: vuelven los bytes del fichero.
+    from torchvision.datasets import MNIST
+    original = MNIST(mnist_root, train=False).data[:100].float() / 255
+    torch.testing.assert_close(data.to_pixels(test28.images[:100])[:, 0], original, atol=1e-5, rtol=0)
 
 
 def test_resizing_keeps_each_digit_brightness(test16):
