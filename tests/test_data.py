@@ -305,3 +305,21 @@ def test_flipped_bytes(tmp_path, mnist_root, no_network):
     assert "t10k-labels-idx1-ubyte" in str(info.value)
     assert "el contenido está dañado" in str(info.value)
     assert no_network == []
+
+
+def test_unreadable_file(tmp_path, mnist_root, no_network, monkeypatch):
+    """Un fichero que no se puede leer (permisos) da el error claro, no un PermissionError suelto."""
+    target = _copy_raw(tmp_path, mnist_root, "t10k-images-idx3-ubyte")
+    real_read = Path.read_bytes
+
+    def read_bytes(self):
+        if self == target:
+            raise PermissionError(13, "Permiso denegado")
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with pytest.raises(MNISTDataError, match="no se pueden leer") as info:
+        load_mnist(train=False, root=tmp_path, download=False)
+    assert "t10k-images-idx3-ubyte: no se puede leer (Permiso denegado)" in str(info.value)
+    monkeypatch.setattr(Path, "read_bytes", real_read)  # arreglado el permiso, se vuelve a comprobar y carga
+    assert len(load_mnist(train=False, root=tmp_path, download=False, limit=5)) == 5

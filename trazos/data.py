@@ -82,8 +82,13 @@ def _check_files(root):
     missing = [name for name in MNIST_FILES if not (raw / name).is_file()]
     if missing:
         return missing, []
-    problems = [_check_file(raw / name, size, md5, (raw / name).stat().st_mtime_ns)
-                for name, (size, md5) in MNIST_FILES.items()]
+    problems = []
+    for name, (size, md5) in MNIST_FILES.items():
+        path = raw / name
+        try:
+            problems.append(_check_file(path, size, md5, path.stat().st_mtime_ns))
+        except OSError as error:  # permisos, disco: fuera de la caché, para volver a probar luego
+            problems.append(f"{name}: no se puede leer ({error.strerror or error})")
     return [], [p for p in problems if p]
 
 
@@ -91,7 +96,7 @@ def _ensure_files(root, download):
     missing, problems = _check_files(root)
     if problems:
         raise MNISTDataError(
-            "Los ficheros de MNIST están dañados:\n  - " + "\n  - ".join(problems) +
+            "Los ficheros de MNIST están dañados o no se pueden leer:\n  - " + "\n  - ".join(problems) +
             f"\nBórralos de {root / 'MNIST' / 'raw'} para que se vuelvan a descargar, o cópialos de nuevo.\n"
         )
     if not missing:
