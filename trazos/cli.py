@@ -17,7 +17,7 @@ matplotlib.use("Agg")  # sin pantalla: solo ficheros PNG
 import torch  # noqa: E402
 
 from . import data, inspection, plots  # noqa: E402
-from .models import MODELS, build_model  # noqa: E402
+from .models import MODELS  # noqa: E402
 from .training import recipe, trained_model  # noqa: E402
 
 
@@ -89,7 +89,7 @@ def save(fig, folder, name):
 def main(argv=None):
     args = parse_args(argv)
     epochs, _ = recipe(args.model, args.epochs)
-    side = build_model(args.model).input_size
+    side = MODELS[args.model].input_size  # atributo de la clase: no hace falta crear la red
     try:
         train_data = data.load_mnist(train=True, size=side, root=args.data, limit=args.limit)
         test_data = data.load_mnist(train=False, size=side, root=args.data)

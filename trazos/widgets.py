@@ -36,8 +36,9 @@ from torch import nn
 
 from . import data
 from .inspection import activations, confusion_matrix, predict
-from .models import stage_names
+from .models import build_model, stage_names
 from .shapes import conv_output_size, summary
+from .training import trained_model
 
 __all__ = ["single_thread", "colorize", "mosaic", "to_png",
            "stage_output", "maps_picture", "describe_stage", "probability_bars", "example_index",
@@ -178,18 +179,7 @@ def _explorer(children, css, **parts):
 
 
 def _default_run():
-    from .training import trained_model
     return trained_model("cnn")
-
-
-def _default_digits(model, digits):
-    if digits is not None:
-        return digits
-    side = getattr(model, "input_size", None)
-    if side is None:
-        raise ValueError("Este modelo no tiene atributo input_size: añade input_size = 16 (o el lado de sus "
-                         "imágenes) a tu clase, o pasa digits=trazos.load_mnist(train=False, size=...).")
-    return data.load_mnist(train=False, size=side)
 
 
 def _model_input_size(model):
@@ -198,6 +188,11 @@ def _model_input_size(model):
         raise ValueError("Este modelo no tiene atributo input_size: añade input_size = 16 (el lado de las "
                          "imágenes que espera) a tu clase o a tu nn.Sequential (modelo.input_size = 16).")
     return side
+
+
+def _default_digits(model, digits):
+    """`digits`, o el test de MNIST al tamaño que espera el modelo."""
+    return digits if digits is not None else data.load_mnist(train=False, size=_model_input_size(model))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -563,7 +558,7 @@ def network_shapes(n, kernel_size, padding=1, stride=1, model=None):
     calcula con una Linear que se adapta (LazyLinear) y el aviso explica el desajuste; si la
     red no puede ni llegar a la Linear, la tabla es None y el aviso dice qué capa falla.
     """
-    model = model if model is not None else _cnn()
+    model = model if model is not None else build_model("cnn")
     conv_output_size(n, kernel_size, padding, stride)  # valida los números
     net = _with_conv_settings(model, kernel_size, padding, stride)
     linear = next(((name, m) for name, m in net.named_modules() if isinstance(m, nn.Linear)), None)
@@ -590,15 +585,10 @@ def network_shapes(n, kernel_size, padding=1, stride=1, model=None):
                    f"nn.Linear({lazy.in_features}, {module.out_features}).")
 
 
-def _cnn():
-    from .models import build_model
-    return build_model("cnn")
-
-
 def padding_explorer(model=None):
     """Tamaño de entrada, kernel, padding y stride: la fórmula con los números, dónde cae el
     kernel y la tabla de formas de toda la red (una copia con esos ajustes en sus Conv2d)."""
-    model = model if model is not None else _cnn()
+    model = model if model is not None else build_model("cnn")
     first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
     if first is None:
         raise ValueError("El modelo no tiene capas Conv2d: no hay padding ni stride que explorar.")
