@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from trazos.inspection import activations, confusion_matrix, most_confused, per_class_accuracy, predict
-from trazos.models import CNN, ClassicCNN, build_model, stage_names
+from trazos.inspection import stage_names
+from trazos.models import CNN, ClassicCNN, build_model
 
 CNN_SHAPES = {"conv1": (16, 16, 16), "relu1": (16, 16, 16), "pool1": (16, 8, 8), "conv2": (32, 8, 8),
               "relu2": (32, 8, 8), "pool2": (32, 4, 4), "flatten": (512,), "fc": (10,)}
@@ -93,7 +94,7 @@ def test_hooks_are_removed_even_if_forward_fails():
         activations(model, torch.zeros(1, 1, 16, 16))
     assert _no_hooks_left(model)
     # Y el modelo sigue sano: otra llamada normal no ve hooks viejos.
-    assert list(activations(CNN(), torch.zeros(1, 1, 16, 16))) == stage_names(model)
+    assert list(activations(CNN(), torch.zeros(1, 1, 16, 16))) == stage_names(CNN())
 
 
 def test_activations_on_a_students_sequential():

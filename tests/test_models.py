@@ -4,7 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from trazos.models import MODELS, CNN, ClassicCNN, build_model, stage_names
+from trazos.inspection import stage_names
+from trazos.models import MODELS, CNN, ClassicCNN, build_model
 
 
 @pytest.fixture(autouse=True)
@@ -48,15 +49,16 @@ def test_no_module_is_used_twice(name):
 def test_each_stage_runs_exactly_once_in_order(name):
     """Un hook en cada etapa se dispara una sola vez por forward, en el orden de stage_names."""
     model = build_model(name).eval()
+    names = stage_names(model)  # antes de poner hooks: stage_names ejecuta la red una vez
     calls = []
     handles = [module.register_forward_hook(lambda m, i, o, name=stage: calls.append(name))
-               for stage, module in model.named_modules() if stage in stage_names(model)]
+               for stage, module in model.named_modules() if stage in names]
     try:
         model(torch.randn(2, 1, model.input_size, model.input_size))
     finally:
         for h in handles:
             h.remove()
-    assert calls == stage_names(model)
+    assert calls == names
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -84,7 +86,7 @@ def test_stage_names():
     assert stage_names(ClassicCNN()) == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "flatten",
                                          "fc1", "relu3", "fc2", "log_softmax"]
     seq = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Sequential(nn.ReLU(), nn.Flatten()))
-    assert stage_names(seq) == ["0", "1.0", "1.1"]
+    assert stage_names(seq, torch.zeros(1, 1, 8, 8)) == ["0", "1.0", "1.1"]
 
 
 def test_build_model_types_and_fresh_weights():

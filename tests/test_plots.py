@@ -2,12 +2,14 @@
 
 import io
 
+import matplotlib.colors
 import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
+from PIL import Image
 
-from trazos import plots
+from trazos import diagrams, plots, render
 from trazos.inspection import activations, confusion_matrix
 from trazos.models import CNN
 
@@ -28,8 +30,11 @@ def _titles(fig):
 
 
 def _renders(fig):
-    fig.savefig(io.BytesIO(), format="png", dpi=30)
-    return True
+    """La figura se guarda como PNG y no es una página en blanco (hay trazos de varios grises)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=30)
+    gray = np.asarray(Image.open(buffer).convert("L"), dtype=float)
+    return gray.std() > 5 and len(np.unique(gray)) > 8
 
 
 def test_plot_history():
@@ -45,6 +50,10 @@ def test_plot_history():
     assert np.allclose(acc.get_lines()[1].get_ydata(), [85, 91, 93])  # en porcentaje
     assert [t.get_text() for t in loss.get_legend().get_texts()] == ["entrenamiento", "test"]
     assert _renders(fig)
+
+
+def test_renders_tells_a_blank_figure():
+    assert not _renders(Figure(figsize=(3, 2)))  # sin nada dibujado: _renders puede fallar
 
 
 def test_plot_history_empty():
@@ -87,8 +96,19 @@ def test_plot_kernels_before_after(layer, shape):
     shown = [np.ma.filled(ax.images[0].get_array(), np.nan) for ax in panels]
     difference = shown[1] - shown[0]
     assert np.allclose(shown[2], difference, equal_nan=True, atol=1e-6)
-    # Antes y después con la misma escala de color, para compararlos.
-    assert panels[0].images[0].get_clim() == panels[1].images[0].get_clim()
+    # Cada panel con su escala simétrica (la regla de render.kernel_limits, la del explorador):
+    # los pesos iniciales, pequeños, no se quedan en blanco al lado de los entrenados.
+    # El límite es el percentil 99 de |peso|: unos pocos pesos extremos no apagan los demás.
+    for ax, weight in zip(panels, (before, after, after - before)):
+        limit = float(np.percentile(weight.abs().numpy(), 99))
+        assert np.allclose(ax.images[0].get_clim(), (-limit, limit))
+        assert limit < float(weight.abs().max())
+    if shape[1] > 1:  # conv2: también un filtro suelto, con sus 16 kernels en 4x4
+        fig = plots.plot_kernels_before_after(before, after, layer, filter=5)
+        grid = np.ma.filled(_image_axes(fig)[1].images[0].get_array(), np.nan)
+        assert np.array_equal(grid, render.kernel_grid(after, 5), equal_nan=True)
+        assert grid.shape == (4 * 4 - 1, 4 * 4 - 1)
+        assert "filtro 5" in fig._supxlabel.get_text()
 
 
 def test_kernel_plots_reject_bad_weights():
@@ -107,11 +127,16 @@ def test_plot_activations(test16):
     fig = plots.plot_activations(maps["relu1"], "relu1", image[0])
     assert isinstance(fig, Figure)
     assert fig.get_suptitle() == "Activaciones de relu1: 16 mapas de 16x16"
-    titles = _titles(fig)
-    assert titles == ["entrada"] + [f"canal {c}" for c in range(16)]
     panels = _image_axes(fig)
-    assert len(panels) == 17
-    assert np.allclose(panels[1 + 5].images[0].get_array(), maps["relu1"][0, 5].numpy())
+    assert len(panels) == 2 and _titles(fig) == ["entrada"]
+    # Un solo mosaico con la disposición del explorador: 8 mapas por fila, una escala común.
+    grid = np.ma.filled(panels[1].images[0].get_array(), np.nan)
+    expected, limits = render.maps_grid(maps["relu1"][0])
+    assert np.array_equal(grid, expected, equal_nan=True)
+    assert np.allclose(panels[1].images[0].get_clim(), limits)
+    assert limits == (float(maps["relu1"].min()), float(maps["relu1"].max()))
+    assert np.allclose(grid[17:33, 5 * 17:5 * 17 + 16], maps["relu1"][0, 13].numpy())  # canal 13: fila 1, columna 5
+    assert _texts(panels[1]) == [str(c) for c in range(16)]  # el número de cada canal
     # La entrada se dibuja sin normalizar, en [0, 1].
     assert np.allclose(panels[0].images[0].get_array(), test16.raw(0)[0].numpy(), atol=1e-6)
 
@@ -119,12 +144,18 @@ def test_plot_activations(test16):
 def test_plot_activations_limits_and_bad_shapes(test16):
     maps = activations(CNN(), test16.images[:1], stages="relu2")["relu2"][0]  # [32, 8, 8]
     fig = plots.plot_activations(maps, max_maps=10)
-    assert len(_image_axes(fig)) == 10
+    assert len(_texts(_image_axes(fig)[0])) == 10
     assert fig.get_suptitle() == "10 mapas de 8x8"
-    with pytest.raises(ValueError, match="convolucional"):
-        plots.plot_activations(torch.randn(1, 512))  # la salida de flatten no tiene mapas
+    # La salida de flatten no tiene mapas: se dibuja como el explorador, una tira de casillas.
+    vector = torch.randn(1, 512)
+    fig = plots.plot_activations(vector, "flatten")
+    assert fig.get_suptitle() == "Activaciones de flatten: un vector de 512 valores (sin mapas 2D)"
+    shown = np.ma.filled(_image_axes(fig)[0].images[0].get_array(), np.nan)
+    assert np.allclose(shown.flatten(), vector.flatten().numpy()) and shown.shape == (16, 32)
     with pytest.raises(ValueError, match="forma"):
-        plots.plot_activations(torch.randn(8))
+        plots.plot_activations(torch.randn(2, 3))
+    with pytest.raises(ValueError, match="forma"):
+        plots.plot_activations(torch.randn(0))
 
 
 def test_plot_confusion_cells_are_the_counts():
@@ -186,14 +217,19 @@ def test_plot_digits(test16):
 
 def test_plot_probabilities():
     probs = torch.tensor([0.01, 0.02, 0.05, 0.6, 0.1, 0.02, 0.05, 0.05, 0.05, 0.05])
-    fig = plots.plot_probabilities(probs)
+    fig = plots.plot_probabilities(probs, label=4)
     ax = fig.axes[0]
-    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("Probabilidad de cada dígito", "dígito", "probabilidad")
-    heights = [bar.get_height() for bar in ax.patches]
-    assert np.allclose(heights, probs.numpy())
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("Probabilidad de cada dígito", "probabilidad", "dígito")
+    # Como las barras de los exploradores: horizontales, el 0 arriba, la predicha en azul.
+    widths = [bar.get_width() for bar in ax.patches]
+    assert np.allclose(widths, probs.numpy())
+    assert [bar.get_y() for bar in ax.patches] == sorted(bar.get_y() for bar in ax.patches)
+    assert ax.yaxis_inverted()
     highlighted = [k for k, bar in enumerate(ax.patches) if bar.get_facecolor() != ax.patches[0].get_facecolor()]
     assert highlighted == [3]
-    assert ax.get_ylim() == (0, 1)
+    assert matplotlib.colors.to_hex(ax.patches[3].get_facecolor()) == render.PREDICTED
+    assert "60.0 %" in _texts(ax)
+    assert [t.get_fontweight() for t in ax.get_yticklabels()].index("bold") == 4  # la verdadera
 
 
 def test_figures_do_not_go_through_pyplot():
@@ -216,7 +252,7 @@ def _texts(ax):
 @pytest.mark.parametrize("n, k, p, s", [(5, 3, 0, 1), (5, 3, 1, 1), (5, 3, 1, 2), (6, 3, 0, 2), (7, 3, 0, 3)])
 def test_plot_conv_positions_counts_every_position(n, k, p, s):
     out = torch.nn.Conv2d(1, 1, k, padding=p, stride=s)(torch.zeros(1, 1, n, n)).shape[-1]
-    fig = plots.plot_conv_positions(n, kernel_size=k, padding=p, stride=s)
+    fig = diagrams.plot_conv_positions(n, kernel_size=k, padding=p, stride=s)
     ax_in, ax_out = fig.axes[:2]
     numbers = [str(i) for i in range(1, out * out + 1)]
     assert _texts(ax_out) == numbers  # una casilla de salida por posición del kernel, numeradas en orden
@@ -232,18 +268,18 @@ def test_plot_conv_positions_counts_every_position(n, k, p, s):
 
 def test_plot_max_pool_shows_the_maxima():
     grid = torch.tensor([[1, 3, 2, 0], [4, 6, 1, 5], [0, 2, 9, 7], [3, 1, 8, 2]], dtype=torch.float32)
-    fig = plots.plot_max_pool(grid)
+    fig = diagrams.plot_max_pool(grid)
     expected = torch.nn.MaxPool2d(2, 2)(grid[None, None])[0, 0]
     assert _texts(fig.axes[1]) == [f"{v:g}" for v in expected.flatten().tolist()]
     bold = [t.get_text() for t in fig.axes[0].texts if t.get_fontweight() == "bold"]
     assert sorted(bold) == sorted(f"{v:g}" for v in expected.flatten().tolist())
     with pytest.raises(ValueError, match="2D"):
-        plots.plot_max_pool(torch.zeros(1, 3))
+        diagrams.plot_max_pool(torch.zeros(1, 3))
 
 
 def test_plot_probability_table_shows_the_sums():
     probs = torch.softmax(torch.randn(3, 10, generator=torch.Generator().manual_seed(0)), dim=0)
-    fig = plots.plot_probability_table(probs, [f"img {i}" for i in range(3)])
+    fig = diagrams.plot_probability_table(probs, [f"img {i}" for i in range(3)])
     texts = _texts(fig.axes[0])
     cells = [f"{v:.2f}" for v in probs.flatten().tolist()]
     assert texts[:10] == cells[:10]  # la primera fila, casilla a casilla
@@ -251,18 +287,18 @@ def test_plot_probability_table_shows_the_sums():
     assert f"{float(probs[0].sum()):.2f}" in texts  # y la suma de la fila, que no vale 1
     assert fig.axes[0].get_ylabel() == "imagen del lote (dim=0)"
     with pytest.raises(ValueError, match="imágenes, clases"):
-        plots.plot_probability_table(torch.zeros(10))
+        diagrams.plot_probability_table(torch.zeros(10))
 
 
 def test_plot_resized_two_rows(test16):
     small = test16.images[:4]
     large = torch.nn.functional.interpolate(small, size=28)
-    fig = plots.plot_resized(large, small, test16.labels[:4])
+    fig = diagrams.plot_resized(large, small, test16.labels[:4])
     assert len(_image_axes(fig)) == 8
     assert "28x28" in fig.axes[0].get_ylabel() and "16x16" in fig.axes[4].get_ylabel()
     assert fig.axes[0].get_title() == f"dígito {int(test16.labels[0])}"
     with pytest.raises(ValueError, match="dos tamaños"):
-        plots.plot_resized(large, small[:3])
+        diagrams.plot_resized(large, small[:3])
 
 
 def test_plot_batch_losses_moving_average():
@@ -300,7 +336,7 @@ def test_plot_confused_pairs_counts():
     images = torch.zeros(6, 1, 16, 16)
     fig = plots.plot_confused_pairs(images, labels, predictions, probs, [(4, 9, 2), (3, 5, 1)], per_pair=3)
     rows = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
-    assert rows == ["real 4 → pred 9\n(2 veces)", "real 3 → pred 5\n(1 veces)"]
+    assert rows == ["real 4 → pred 9\n(2 veces)", "real 3 → pred 5\n(1 vez)"]
     assert len(_image_axes(fig)) == 3  # dos ejemplos del par 4→9 y uno del 3→5
     with pytest.raises(ValueError, match="ningún dígito"):
         plots.plot_confused_pairs(images, labels, predictions, probs, [])

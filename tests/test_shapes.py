@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from trazos.models import CNN, ClassicCNN, stage_names
+from trazos.inspection import stage_names
+from trazos.models import CNN, ClassicCNN
 from trazos.shapes import conv_output_size, summary
 
 # 7 x 4 x 3 x 3 x 2 = 504 combinaciones; cada una es una convolución diminuta.
@@ -127,7 +128,7 @@ def test_summary_without_input_size_asks_for_it():
 
 def test_summary_names_the_mismatched_linear():
     model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(100, 10))
-    with pytest.raises(ValueError, match="La capa '3' no acepta") as info:
+    with pytest.raises(ValueError, match=r"'3' \(Linear\) no acepta") as info:
         summary(model, input_size=(1, 16, 16))
     assert "forma 784" in str(info.value)  # la salida de Flatten: 4 x 14 x 14
 

@@ -15,7 +15,7 @@ from PIL import Image
 from torch import nn
 
 import trazos
-from trazos import widgets
+from trazos import data, diagrams, inspection, render, shapes, widgets
 
 KERNEL_FRAME = (0, 170, 0)  # el verde con el que se enmarcan los kernels que más cambian
 
@@ -83,7 +83,7 @@ def test_activation_maps_match_the_model(model, test16):
     explorer.digit.value, explorer.index.value, explorer.stage.value = 7, 3, "pool2"
     i = trazos.examples_of(test16, 7, start=3)[0]
     maps = trazos.activations(model, test16.images[i], "pool2")["pool2"][0]
-    assert np.array_equal(np.asarray(widgets.maps_picture(maps)), decode(explorer.maps.value))
+    assert np.array_equal(np.asarray(render.maps_picture(maps)), decode(explorer.maps.value))
 
 
 def test_activation_digit_and_index_pick_the_right_example(model, test16):
@@ -131,7 +131,8 @@ def test_activation_explorer_works_with_a_students_module(test16):
             return self.salida(self.aplana(torch.relu(self.borde(x))))
 
     explorer = widgets.activation_explorer(Tiny(), test16)
-    assert list(explorer.stage.options) == ["borde", "aplana", "salida"]
+    # torch.relu es una función, no un módulo: también es un paso y tiene su mapa.
+    assert list(explorer.stage.options) == ["borde", "relu", "aplana", "salida"]
     assert count_tiles(explorer.maps.value) == 3
     explorer.digit.value = 4
     assert "es un 4" in text(explorer.title.value)
@@ -147,7 +148,7 @@ def test_stage_output_rejects_unknown_stage(model, test16):
         widgets.stage_output(model, test16.images[0], "conv9")
     assert widgets.stage_output(model, test16.images[0], "conv2").shape == (32, 8, 8)
     with pytest.raises(ValueError, match="entre 0 y"):
-        widgets.example_index(test16, 3, 10**6)
+        data.example_index(test16, 3, 10**6)
 
 
 def test_a_failing_callback_shows_a_message_and_the_widget_survives(test16):
@@ -183,21 +184,34 @@ def test_kernel_explorer_layers_and_views(run):
     explorer = widgets.kernel_explorer(run)
     assert list(explorer.layer.options) == ["conv1", "conv2"]
     assert explorer.epoch.max == len(run.checkpoints) - 1 == 1
-    history = widgets.kernel_history(run, "conv2")
+    history = inspection.kernel_history(run, "conv2")
     assert history.shape == (2, 32, 16, 3, 3)
     assert np.array_equal(history[1], run.checkpoints[1]["conv2.weight"].numpy())
     assert count_tiles(explorer.picture.value) == 16
+    assert explorer.filter.disabled  # conv1 tiene un solo canal de entrada: un kernel por filtro
     explorer.layer.value = "conv2"
+    # conv2 empieza por un filtro, el que más cambió, con sus 16 kernels grandes...
+    most = int(render.kernel_changes(history, 1).sum(axis=1).argmax())
+    assert explorer.filter.value == most and not explorer.filter.disabled
+    assert f"filtro {most}: sus 16 kernels de 3x3" in text(explorer.caption.value)
+    assert count_tiles(explorer.picture.value) == 16
+    shown = decode(explorer.picture.value)
+    assert np.array_equal(shown, np.asarray(render.kernel_picture(history, "después", 1, most)))
+    explorer.filter.value = 0
+    assert "filtro 0: sus 16 kernels" in text(explorer.caption.value)
+    assert not np.array_equal(decode(explorer.picture.value), shown)
+    # ...y «todos» enseña la rejilla entera.
+    explorer.filter.value = None
     assert "32x16 kernels de 3x3" in text(explorer.caption.value)
     assert count_tiles(explorer.picture.value) == 32 * 16
     explorer.layer.value = "conv1"
-    history = widgets.kernel_history(run, "conv1")
+    history = inspection.kernel_history(run, "conv1")
     after = decode(explorer.picture.value)
-    assert np.array_equal(after, np.asarray(widgets.kernel_picture(history, "después", 1)))
+    assert np.array_equal(after, np.asarray(render.kernel_picture(history, "después", 1)))
     explorer.view.value = "antes"
     assert explorer.epoch.disabled and "antes de entrenar" in text(explorer.caption.value)
     before = decode(explorer.picture.value)
-    assert np.array_equal(before, np.asarray(widgets.kernel_picture(history, "antes", 1)))
+    assert np.array_equal(before, np.asarray(render.kernel_picture(history, "antes", 1)))
     assert not np.array_equal(before, after)
     explorer.view.value = "después"
     assert not explorer.epoch.disabled
@@ -209,7 +223,7 @@ def test_kernel_epoch_scrubs_checkpoints_and_highlights_changes(run):
     explorer.epoch.value = 1
     trained = decode(explorer.picture.value)
     assert (trained == KERNEL_FRAME).all(axis=2).sum() > 0  # hay kernels enmarcados
-    change = widgets.kernel_changes(widgets.kernel_history(run, "conv1"), 1)
+    change = render.kernel_changes(inspection.kernel_history(run, "conv1"), 1)
     most = int(np.argmax(change[:, 0]))
     assert f"filtro {most} (" in text(explorer.caption.value)
     explorer.epoch.value = 0
@@ -219,7 +233,7 @@ def test_kernel_epoch_scrubs_checkpoints_and_highlights_changes(run):
     explorer.view.value = "diferencia"  # época 0 - época 0: todo es cero, el blanco del centro
     diff = decode(explorer.picture.value)
     colors = {tuple(c) for c in diff.reshape(-1, 3)}
-    center = tuple(int(v) for v in widgets.colorize(np.zeros((1, 1)), "RdBu_r", -1, 1)[0, 0])
+    center = tuple(int(v) for v in render.colorize(np.zeros((1, 1)), "RdBu_r", -1, 1)[0, 0])
     assert colors == {(255, 255, 255), center}
     explorer.epoch.value = 1
     assert len({tuple(c) for c in decode(explorer.picture.value).reshape(-1, 3)}) > 10
@@ -227,9 +241,9 @@ def test_kernel_epoch_scrubs_checkpoints_and_highlights_changes(run):
 
 def test_kernel_plain_functions_reject_bad_choices(run):
     with pytest.raises(ValueError, match="antes, después, diferencia"):
-        widgets.kernel_picture(widgets.kernel_history(run, "conv1"), "durante")
+        render.kernel_picture(inspection.kernel_history(run, "conv1"), "durante")
     with pytest.raises(ValueError, match="Capas convolucionales válidas: conv1, conv2"):
-        widgets.kernel_history(run, "fc")
+        inspection.kernel_history(run, "fc")
     with pytest.raises(ValueError, match="Run"):
         widgets.kernel_explorer("cnn")
 
@@ -281,14 +295,14 @@ def test_padding_drawing_changes_and_impossible_kernels_are_explained():
 def test_network_shapes_uses_the_given_model():
     student = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.Flatten(), nn.Linear(2 * 16 * 16, 10))
     student.input_size = 16
-    table, warning = widgets.network_shapes(16, 3, 1, 1, student)
+    table, warning = shapes.network_shapes(16, 3, 1, 1, student)
     assert warning is None and table[0]["shape"] == (2, 16, 16)
-    table, warning = widgets.network_shapes(16, 3, 0, 1, student)
+    table, warning = shapes.network_shapes(16, 3, 0, 1, student)
     assert "espera 512 entradas" in warning and "le llegan 392" in warning
     explorer = widgets.padding_explorer(student)
     assert explorer.size.value == 16 and explorer.padding.value == 1
     with pytest.raises(ValueError, match="no cabe"):
-        widgets.conv_formula(4, 7, 0, 1)
+        shapes.conv_formula(4, 7, 0, 1)
 
 
 # ------------------------------------------------------------------ 4. softmax
@@ -318,7 +332,7 @@ def test_softmax_overflow_appears_at_large_scale():
     table = explorer.table.value
     assert "desbordamiento" in table and "nan" in text(table)
     assert int(text(table).split("⚠ ")[1].split()[0]) == int((~torch.isfinite(
-        widgets.naive_softmax(logits * 50, 1))).sum())
+        diagrams.naive_softmax(logits * 50, 1))).sum())
     explorer.dim.value = 0
     assert any(math.isnan(v) for v in sums(explorer.table.value, "columna"))
     explorer.scale.value = 1.0
@@ -327,12 +341,12 @@ def test_softmax_overflow_appears_at_large_scale():
 
 def test_naive_softmax_matches_torch_until_it_overflows():
     x = torch.randn(3, 10)
-    assert torch.allclose(widgets.naive_softmax(x, 1), torch.softmax(x, 1), atol=1e-6)
-    assert torch.allclose(widgets.naive_softmax(x, 0), torch.softmax(x, 0), atol=1e-6)
-    assert torch.isnan(widgets.naive_softmax(x * 100, 1)).any()
+    assert torch.allclose(diagrams.naive_softmax(x, 1), torch.softmax(x, 1), atol=1e-6)
+    assert torch.allclose(diagrams.naive_softmax(x, 0), torch.softmax(x, 0), atol=1e-6)
+    assert torch.isnan(diagrams.naive_softmax(x * 100, 1)).any()
     assert torch.isfinite(torch.softmax(x * 100, 1)).all()
     with pytest.raises(ValueError, match="dim debe ser 0 o 1"):
-        widgets.naive_softmax(x, 2)
+        diagrams.naive_softmax(x, 2)
 
 
 # ------------------------------------------------------------------ 5. confusión
@@ -369,7 +383,7 @@ def test_confusion_select_shows_that_pair(confusion, model, test16):
     assert "transparent" in confusion.cells[1][1].layout.border
     shown = [int(i) for i in re.findall(r"nº (\d+)", confusion.gallery.value)]
     pred, _ = trazos.predict(model, test16.images)
-    assert shown == widgets.pair_indices(test16.labels, pred, t, p)[:24]
+    assert shown == inspection.pair_indices(test16.labels, pred, t, p)[:24]
     assert all(int(test16.labels[i]) == t for i in shown)
 
 
@@ -385,59 +399,3 @@ def test_confusion_click_does_the_same_as_select(confusion):
 def test_confusion_select_rejects_bad_digits(confusion):
     with pytest.raises(ValueError, match="del 0 al 9"):
         confusion.select(3, 10)
-
-
-# ------------------------------------------------------------------ 6. dibuja tu dígito
-
-def mouse(explorer, event, x, y):
-    """El mismo mensaje que manda el navegador cuando se usa el ratón sobre el lienzo."""
-    explorer.canvas._handle_frontend_event(explorer.canvas, {"event": event, "x": x, "y": y}, [])
-
-
-def stroke(explorer, points):
-    mouse(explorer, "mouse_down", *points[0])
-    for x, y in points[1:]:
-        mouse(explorer, "mouse_move", x, y)
-    mouse(explorer, "mouse_up", *points[-1])
-
-
-def test_draw_a_stroke_with_the_mouse(model):
-    explorer = widgets.draw_explorer(model)
-    empty = explorer.seen.value
-    assert "Dibuja un dígito" in text(explorer.prediction.value)
-    stroke(explorer, [(140, 40 + 10 * k) for k in range(21)])  # un palo vertical: un 1
-    assert explorer.message.value == ""
-    assert explorer.drawing.max() == 255 and explorer.drawing[:, 140].sum() > 0
-    assert explorer.seen.value != empty
-    assert "La red lee un 1" in text(explorer.prediction.value)
-    for name, output in widgets.predict_drawing(model, explorer.drawing)["activations"].items():
-        shown = explorer.stage_pictures[name].value
-        assert shown == widgets.to_png(widgets.maps_picture(output, cell=40, cols=16))
-    first = explorer.seen.value
-    stroke(explorer, [(90 + 5 * k, 140) for k in range(20)])  # una raya horizontal: ahora es una cruz
-    assert explorer.seen.value != first  # el segundo trazo se suma al primero
-    explorer.erase.click()
-    assert explorer.drawing.max() == 0 and explorer.seen.value == empty
-    assert "Dibuja un dígito" in text(explorer.prediction.value)
-
-
-def test_draw_a_circle_from_python(model):
-    explorer = widgets.draw_explorer(model)
-    explorer.draw([(140 + 70 * math.sin(a / 20 * 2 * math.pi), 140 - 90 * math.cos(a / 20 * 2 * math.pi))
-                   for a in range(21)])
-    assert "La red lee un 0" in text(explorer.prediction.value)
-
-
-def test_predict_drawing_reads_redrawn_mnist_digits(model):
-    raw = trazos.load_mnist(train=False, size=28, limit=100)
-    small = trazos.load_mnist(train=False, size=16, limit=100)
-    redrawn = [widgets.predict_drawing(model, np.kron(raw.raw(i)[0].numpy(), np.ones((10, 10))) * 255)
-               for i in range(100)]
-    accuracy = np.mean([r["prediction"] == int(raw.labels[i]) for i, r in enumerate(redrawn)])
-    direct = float((trazos.predict(model, small.images)[0] == small.labels).float().mean())
-    assert accuracy >= direct - 0.1  # prepararlo como MNIST apenas cuesta acierto
-    assert redrawn[0]["image"].shape == (1, 1, 16, 16)
-    assert abs(float(redrawn[0]["probs"].sum()) - 1) < 1e-5
-    assert set(redrawn[0]["activations"]) == set(trazos.stage_names(model))
-    with pytest.raises(ValueError, match="vacía"):
-        widgets.predict_drawing(model, np.zeros((280, 280)))

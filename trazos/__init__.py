@@ -2,20 +2,27 @@
 
 Un módulo por idea, para leer de arriba abajo:
 - `data`: MNIST en memoria, redimensionado y normalizado.
-- `models`: las dos redes del curso, `CNN` (16x16) y `ClassicCNN` (28x28).
-- `shapes`: la fórmula del tamaño de salida y la tabla de capas de cualquier red.
-- `train`: el bucle de entrenamiento, los checkpoints y la caché de modelos entrenados.
-- `inspection`: activaciones (hooks), predicciones y matriz de confusión.
-- `plots`: las figuras.
-- `widgets`: los exploradores interactivos para los cuadernos.
+- `models`: las dos redes del curso, `CNN` (16x16) y `ClassicCNN` (28x28); qué capas
+  convolucionales tiene una red y de qué lado son sus imágenes.
+- `capture`: una pasada hacia delante paso a paso (capas, funciones, módulos reutilizados).
+- `shapes`: la fórmula del tamaño de salida y la tabla de pasos de cualquier red.
+- `training`: el bucle de entrenamiento, los checkpoints y la caché de modelos entrenados.
+- `inspection`: activaciones, predicciones, historia de los kernels y matriz de confusión.
+- `render`: disposición y colores de cada dibujo, compartidos por figuras y exploradores.
+- `plots`: las figuras de una red y de sus resultados (matplotlib).
+- `diagrams`: los dibujos de las ideas (padding, pooling, softmax).
+- `widgets`: los exploradores interactivos, uno por fichero.
+- `cli`: la línea de órdenes (`python -m trazos`).
 """
 
+from . import capture, data, diagrams, inspection, models, plots, render, shapes, training  # noqa: F401
 from .data import MNISTDataError, batches, examples_of, load_mnist, prepare_image
-from .inspection import activations, confusion_matrix, most_confused, per_class_accuracy, predict
-from .models import CNN, ClassicCNN, build_model, stage_names
+from .inspection import (activations, confusion_matrix, kernel_history, most_confused, per_class_accuracy, predict,
+                         predict_drawing, stage_names)
+from .models import CNN, ClassicCNN, build_model, conv_layers, input_side
 from .plots import (plot_activations, plot_confusion, plot_digits, plot_history, plot_kernels,
                     plot_kernels_before_after, plot_predictions, plot_probabilities)
-from .shapes import conv_output_size, summary
+from .shapes import conv_formula, conv_output_size, summary
 from .training import evaluate, pick_device, seed_everything, train, trained_model
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 __all__ = ["MNISTDataError", "MNIST_FILES", "MEAN", "STD", "Digits", "data_root", "cache_root",
-           "load_mnist", "to_pixels", "batches", "examples_of", "prepare_image"]
+           "find_mnist", "load_mnist", "to_pixels", "batches", "examples_of", "example_index", "prepare_image"]
 
 # Media y desviación típica de los píxeles de MNIST (en [0, 1]): las de siempre.
 MEAN, STD = 0.1307, 0.3081
@@ -114,6 +114,17 @@ def _ensure_files(root, download):
     _ensure_files(root, download=False)
 
 
+def find_mnist(root=None, download=True):
+    """La carpeta de datos con MNIST completo y sano, buscada como en `load_mnist` (sin cargar nada).
+
+    Si faltan los ficheros y `download` es True, los descarga ahí; si no puede, lanza
+    `MNISTDataError` con un mensaje que dice qué falta y cómo arreglarlo.
+    """
+    root = data_root(root)
+    _ensure_files(root, download)
+    return root
+
+
 @dataclass
 class Digits:
     """Imágenes normalizadas [N, 1, L, L] (float32) y etiquetas [N] (int64), en memoria."""
@@ -160,8 +171,7 @@ def load_mnist(train=True, size=16, root=None, limit=None, download=True):
         raise ValueError(f"size debe ser un entero entre 4 y 28 (16 para CNN, 28 para ClassicCNN); se recibió {size!r}.")
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise ValueError(f"limit debe ser un entero positivo o None; se recibió {limit!r}.")
-    root = data_root(root)
-    _ensure_files(root, download)
+    root = find_mnist(root, download)
     images, labels = _load(root, bool(train), size)
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
@@ -185,6 +195,15 @@ def examples_of(digits, digit, count=1, start=0):
     if len(index) < count:
         raise ValueError(f"Solo hay {len(index)} ejemplos del dígito {digit} a partir del {start}; pediste {count}.")
     return index.tolist()
+
+
+def example_index(digits, digit, k):
+    """Índice (en `digits`) del `k`-ésimo ejemplo del dígito `digit` (empezando en 0)."""
+    count = int((digits.labels == digit).sum()) if digit in range(10) else 0
+    if digit not in range(10) or not isinstance(k, int) or not 0 <= k < count:
+        raise ValueError(f"Elige un dígito del 0 al 9 y un ejemplo entre 0 y {max(count - 1, 0)}; "
+                         f"se recibió dígito {digit!r}, ejemplo {k!r}.")
+    return examples_of(digits, digit, count=1, start=k)[0]
 
 
 def prepare_image(image, size=16):

@@ -1,10 +1,20 @@
-"""Mirar dentro de la red: activaciones de cada etapa, predicciones y matriz de confusión."""
+"""Mirar dentro de la red: activaciones de cada paso, predicciones, historia de los kernels y
+matriz de confusión.
 
+Todo lo que un explorador enseña se calcula aquí con funciones normales, que un cuaderno
+también puede llamar.
+"""
+
+import numpy as np
 import torch
+from torch import nn
 
-from .models import stage_names
+from . import data
+from .capture import capture
+from .models import conv_layers, input_side
 
-__all__ = ["activations", "predict", "confusion_matrix", "most_confused", "per_class_accuracy", "check_images"]
+__all__ = ["check_images", "stage_names", "activations", "predict", "output_probabilities", "predict_drawing", "run_parts",
+           "kernel_history", "confusion_matrix", "most_confused", "per_class_accuracy", "pair_indices"]
 
 
 def check_images(model, images):
@@ -23,14 +33,27 @@ def check_images(model, images):
     return images
 
 
-def activations(model, images, stages=None):
-    """Salida de cada etapa con nombre (conv1, relu1, pool1, ...) para un lote de imágenes.
+def stage_names(model, images=None):
+    """Los nombres de los pasos de la red, en orden (conv1, relu1, pool1... o conv1, relu, pool...).
 
-    Devuelve un diccionario {nombre: tensor} en el orden en que se ejecutan las etapas.
-    Usa forward hooks, que se quitan siempre al terminar, también si algo falla.
+    Se obtienen con una pasada de prueba: sobre `images` si se dan, si no sobre una imagen
+    de ceros del lado que espera el modelo.
+    """
+    if images is None:
+        side = input_side(model)
+        images = torch.zeros(1, 1, side, side)
+    return [step.name for step in capture(model, check_images(model, images[:1]))]
+
+
+def activations(model, images, stages=None):
+    """Salida de cada paso (conv1, relu1, pool1, ...) para un lote de imágenes.
+
+    Devuelve un diccionario {nombre: tensor} en el orden en que se ejecutan los pasos; con
+    `stages` (un nombre o una lista), solo esos. La red vuelve al modo (train/eval) que tenía.
     """
     images = check_images(model, images)
-    valid = stage_names(model)
+    steps = capture(model, images)
+    valid = [s.name for s in steps]
     if stages is None:
         stages = valid
     elif isinstance(stages, str):
@@ -38,27 +61,7 @@ def activations(model, images, stages=None):
     unknown = [s for s in stages if s not in valid]
     if unknown or not stages:
         raise ValueError(f"Etapa desconocida o vacía: {unknown or stages!r}. Etapas válidas: {', '.join(valid)}.")
-    captured = {}
-    modules = dict(model.named_modules())
-    handles = []
-
-    def keep(name):
-        def hook(_module, _inputs, output):
-            captured[name] = output.detach()
-        return hook
-
-    was_training = model.training
-    try:
-        for name in stages:
-            handles.append(modules[name].register_forward_hook(keep(name)))
-        with torch.no_grad():
-            model.eval()  # mirar no es entrenar: sin dropout y con las estadísticas fijas
-            model(images)
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
-    return captured
+    return {s.name: s.output for s in steps if s.name in stages}
 
 
 @torch.no_grad()
@@ -76,6 +79,59 @@ def predict(model, images, batch_size=1000):
     finally:
         model.train(was_training)
     return probs.argmax(dim=1), probs
+
+
+def output_probabilities(output):
+    """Probabilidades de las 10 clases a partir de la salida de la red para una imagen.
+
+    softmax sirve igual para logits (CNN) que para log-probabilidades (ClassicCNN): el
+    softmax de log_softmax(z) es softmax(z).
+    """
+    output = torch.as_tensor(output).detach().float().flatten()
+    if len(output) != 10:
+        raise ValueError(f"La salida de la red debería tener 10 valores (uno por dígito); tiene {len(output)}. "
+                         "Revisa la última capa: nn.Linear(..., 10).")
+    return torch.softmax(output, dim=0)
+
+
+def predict_drawing(model, drawing, side=None):
+    """Lee un dibujo (array 2D, trazo claro sobre fondo oscuro, valores 0-255 o 0-1).
+
+    Lo prepara como MNIST (`data.prepare_image`: recorte, centro de masas y el lado del modelo,
+    o `side` si la red no tiene input_size) y lo pasa por la red una sola vez. Devuelve un
+    diccionario: image (lo que ve la red, [1, 1, L, L]), prediction, probs [10] y
+    activations ({paso: salida sin el lote}).
+    """
+    side = side or input_side(model)
+    image = data.prepare_image(np.asarray(drawing, dtype=np.float32), size=side)
+    outputs = {name: out[0] for name, out in activations(model, image).items()}
+    probs = output_probabilities(list(outputs.values())[-1])  # el último paso es la salida de la red
+    return {"image": image, "prediction": int(probs.argmax()), "probs": probs, "activations": outputs}
+
+
+def run_parts(run):
+    """(modelo, checkpoints, historial) de un Run; un nn.Module suelto cuenta como un único
+    checkpoint (sus pesos actuales) sin historial."""
+    if isinstance(run, nn.Module):
+        return run, [{k: v.detach().cpu() for k, v in run.state_dict().items()}], []
+    if not hasattr(run, "checkpoints") or not hasattr(run, "model"):
+        raise ValueError(f"Se esperaba un Run (trazos.trained_model(...)) o un nn.Module; se recibió "
+                         f"{type(run).__name__}.")
+    return run.model, run.checkpoints, getattr(run, "history", [])
+
+
+def kernel_history(run, layer):
+    """Los pesos de la capa `layer` en cada checkpoint: array [épocas + 1, O, I, k, k].
+
+    `run` es un Run (trazos.trained_model) o un nn.Module (una sola "época": sus pesos actuales).
+    """
+    model, checkpoints, _ = run_parts(run)
+    valid = conv_layers(model)
+    if not valid:
+        raise ValueError(f"La red {type(model).__name__} no tiene capas Conv2d: no hay kernels que mostrar.")
+    if layer not in valid:
+        raise ValueError(f"Capa desconocida: {layer!r}. Capas convolucionales válidas: {', '.join(valid)}.")
+    return np.stack([c[f"{layer}.weight"].float().numpy() for c in checkpoints])
 
 
 def confusion_matrix(labels, predictions, num_classes=10):
@@ -105,3 +161,12 @@ def most_confused(matrix, k=5):
 def per_class_accuracy(matrix):
     """Acierto de cada dígito: aciertos (diagonal) entre el total de su fila."""
     return matrix.diagonal().double() / matrix.sum(dim=1).clamp(min=1).double()
+
+
+def pair_indices(labels, predictions, true, pred):
+    """Índices de los ejemplos que son `true` y la red clasificó como `pred`."""
+    for name, value in (("true", true), ("pred", pred)):
+        if value not in range(10):
+            raise ValueError(f"{name} debe ser un dígito del 0 al 9; se recibió {value!r}.")
+    labels, predictions = torch.as_tensor(labels), torch.as_tensor(predictions)
+    return torch.nonzero((labels == true) & (predictions == pred)).flatten().tolist()

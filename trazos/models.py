@@ -3,14 +3,16 @@
 `CNN` es la red compacta del proyecto original (entrada 16x16, pensada para entrenar
 sin GPU) y `ClassicCNN` la red clásica de 28x28 que se explica paso a paso.
 
-Cada etapa es un módulo propio con nombre (conv1, relu1, pool1, ...): así un hook
-puede capturar la salida de cada etapa por su nombre. Un `self.pool` reutilizado
-dispararía su hook dos veces, y un `F.relu` funcional no tiene hook.
+Cada etapa es un módulo propio con nombre (conv1, relu1, pool1, ...): así la tabla de capas
+y los exploradores muestran nombres que se leen solos. Las redes de los estudiantes no
+necesitan escribirse así: `capture` sigue también `F.relu`, `x.view` o un `self.pool`
+reutilizado. Aquí están también las dos preguntas que las herramientas hacen a cualquier red:
+qué capas convolucionales tiene y de qué lado son sus imágenes.
 """
 
 from torch import nn
 
-__all__ = ["CNN", "ClassicCNN", "MODELS", "build_model", "stage_names"]
+__all__ = ["CNN", "ClassicCNN", "MODELS", "build_model", "conv_layers", "input_side"]
 
 
 class CNN(nn.Module):
@@ -78,6 +80,22 @@ def build_model(name):
     return MODELS[name]()
 
 
-def stage_names(model):
-    """Nombres de las etapas hoja del modelo (las que tienen hook propio), en orden."""
-    return [name for name, m in model.named_modules() if name and not list(m.children())]
+def conv_layers(model):
+    """Nombres de las capas Conv2d del modelo, en orden."""
+    return [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
+
+
+def input_side(model, images=None):
+    """Lado (en píxeles) de las imágenes que espera `model`.
+
+    Es `model.input_size` si la red lo tiene; si no, el lado de `images` (un tensor o unos
+    `Digits`) cuando se dan. Sin ninguno de los dos, un ValueError dice cómo indicarlo.
+    """
+    side = getattr(model, "input_size", None)
+    if side is not None:
+        return int(side)
+    if images is not None:
+        images = getattr(images, "images", images)
+        return int(images.shape[-1])
+    raise ValueError("No sé de qué tamaño son las imágenes de esta red: añade el lado en píxeles con "
+                     "modelo.input_size = 28 (o 16), o pasa también las imágenes (digits=...).")

@@ -1,10 +1,21 @@
-"""Tamaños: la fórmula de salida de una convolución y la tabla de capas de una red."""
+"""Tamaños: la fórmula de salida de una convolución y la tabla de pasos de cualquier red.
 
+Aquí vive la cuenta que el curso repite en cada capa, ⌊(n + 2p − k) / s⌋ + 1, como número
+(`conv_output_size`), como texto con los números puestos (`conv_formula`) y aplicada a una
+red entera (`summary`, y `network_shapes` para otros ajustes de padding y stride).
+"""
+
+import copy
 import math
+import warnings
 
 import torch
+from torch import nn
 
-__all__ = ["conv_output_size", "summary", "ShapeTable"]
+from .capture import capture
+from .models import input_side
+
+__all__ = ["conv_output_size", "conv_formula", "summary", "ShapeTable", "network_shapes"]
 
 
 def conv_output_size(n, kernel_size, padding=0, stride=1, dilation=1):
@@ -26,15 +37,26 @@ def conv_output_size(n, kernel_size, padding=0, stride=1, dilation=1):
     return math.floor((n + 2 * padding - effective_kernel) / stride) + 1
 
 
+def conv_formula(n, kernel_size, padding=0, stride=1):
+    """La fórmula del tamaño de salida con los números puestos, como texto.
+
+    salida = ⌊(n + 2p - k) / s⌋ + 1; p. ej. n=16, k=3, p=1, s=1 da ⌊(16 + 2·1 - 3) / 1⌋ + 1 = 16.
+    """
+    out = conv_output_size(n, kernel_size, padding, stride)  # valida y da ValueError en español
+    inner = n + 2 * padding - kernel_size
+    return (f"salida = ⌊(n + 2p − k) / s⌋ + 1 = ⌊({n} + 2·{padding} − {kernel_size}) / {stride}⌋ + 1 "
+            f"= ⌊{inner} / {stride}⌋ + 1 = {inner // stride} + 1 = {out}")
+
+
 class ShapeTable(list):
-    """Lista de filas (capa, tipo, forma de salida, parámetros) que se imprime como tabla."""
+    """Lista de filas (paso, tipo, forma de salida, parámetros) que se imprime como tabla."""
 
     @property
     def total_params(self):
         return sum(row["params"] for row in self)
 
     def __str__(self):
-        header = ("capa", "tipo", "forma de salida", "parámetros")
+        header = ("paso", "tipo", "forma de salida", "parámetros")
         rows = [(r["name"], r["type"], "x".join(map(str, r["shape"])), f"{r['params']:,}".replace(",", "."))
                 for r in self]
         rows.append(("total", "", "", f"{self.total_params:,}".replace(",", ".")))
@@ -49,47 +71,68 @@ class ShapeTable(list):
 
 
 def summary(model, input_size=None):
-    """Tabla por capas de cualquier `nn.Module`: forma de salida (sin el lote) y parámetros.
+    """Tabla de cualquier `nn.Module`: cada paso de forward con su forma de salida (sin el lote)
+    y sus parámetros, también las funciones (F.relu, x.view) y cada uso de un módulo reutilizado.
 
     `input_size` es (canales, alto, ancho); si se omite se usa 1 x L x L con L = model.input_size.
-    Si una capa no encaja (p. ej. la `Linear` tras cambiar el padding), el ValueError dice cuál.
+    Si un paso no encaja (p. ej. la `Linear` tras cambiar el padding), el ValueError dice cuál.
     """
     if input_size is None:
-        side = getattr(model, "input_size", None)
-        if side is None:
-            raise ValueError("Indica input_size=(canales, alto, ancho): este modelo no tiene atributo input_size.")
+        try:
+            side = input_side(model)
+        except ValueError:
+            raise ValueError("Indica input_size=(canales, alto, ancho): este modelo no tiene atributo "
+                             "input_size.") from None
         input_size = (1, side, side)
-    leaves = [(name, m) for name, m in model.named_modules() if name and not list(m.children())]
-    table = ShapeTable()
-    handles = []
+    # Una imagen de ceros basta: las formas no dependen de los valores.
+    steps = capture(model, torch.zeros(1, *input_size))
+    return ShapeTable({"name": s.name, "type": s.kind, "shape": tuple(s.output.shape[1:]), "params": s.params}
+                      for s in steps)
 
-    def record(name, module):
-        def hook(_module, _inputs, output):
-            table.append({"name": name, "type": type(module).__name__, "shape": tuple(output.shape[1:]),
-                          "params": sum(p.numel() for p in module.parameters())})
-        return hook
 
-    was_training = model.training
+def _with_conv_settings(model, kernel_size, padding, stride):
+    """Copia de `model` con todas sus Conv2d cambiadas a (kernel_size, padding, stride)."""
+    net = copy.deepcopy(model)
+    for name, module in list(net.named_modules()):
+        if isinstance(module, nn.Conv2d):
+            parent_name, _, child = name.rpartition(".")
+            parent = net.get_submodule(parent_name) if parent_name else net
+            setattr(parent, child, nn.Conv2d(module.in_channels, module.out_channels, kernel_size,
+                                             stride=stride, padding=padding))
+    return net
+
+
+def network_shapes(n, kernel_size, padding=1, stride=1, model=None):
+    """Tabla de formas (`summary`) de la red con esos ajustes en todas sus Conv2d.
+
+    Devuelve (tabla, aviso). Si la primera Linear ya no recibe lo que espera, la tabla se
+    calcula con una Linear que se adapta (LazyLinear) y el aviso explica el desajuste; si la
+    red no puede ni llegar a la Linear, la tabla es None y el aviso dice qué paso falla.
+    """
+    if model is None:
+        from .models import build_model
+        model = build_model("cnn")
+    conv_output_size(n, kernel_size, padding, stride)  # valida los números
+    net = _with_conv_settings(model, kernel_size, padding, stride)
+    linear = next(((name, m) for name, m in net.named_modules() if isinstance(m, nn.Linear)), None)
+    if linear is not None:
+        name, module = linear
+        parent_name, _, child = name.rpartition(".")
+        parent = net.get_submodule(parent_name) if parent_name else net
+        lazy = nn.LazyLinear(module.out_features)
+        setattr(parent, child, lazy)
     try:
-        for name, module in leaves:
-            handles.append(module.register_forward_hook(record(name, module)))
-        # En modo eval: la pasada de prueba no debe tocar las estadísticas de BatchNorm
-        # (que se actualizan incluso sin gradientes) ni fallar con un lote de una imagen.
-        model.eval()
-        with torch.no_grad():
-            try:
-                model(torch.zeros(1, *input_size))
-            except RuntimeError as error:
-                done = [r["name"] for r in table]
-                failed = next((n for n, _ in leaves if n not in done), "?")
-                last = table[-1]["shape"] if table else tuple(input_size)
-                raise ValueError(
-                    f"La capa {failed!r} no acepta la salida de la anterior (forma {'x'.join(map(str, last))}). "
-                    f"Revisa sus tamaños de entrada. Detalle de PyTorch: {error}"
-                ) from None
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
-    return table
-
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table = summary(net, (1, n, n))
+    except ValueError as error:
+        return None, f"La red no funciona con estos ajustes. {error}"
+    if linear is None or lazy.in_features == module.in_features:
+        return table, None
+    names = [row["name"] for row in table]
+    before = [row for row in table[:names.index(name)] if len(row["shape"]) == 3]
+    shape = "·".join(map(str, before[-1]["shape"])) if before else "?"
+    return table, (f"La capa lineal '{name}' espera {module.in_features} entradas, pero con estos ajustes le "
+                   f"llegan {lazy.in_features} ({shape}). PyTorch daría un error al multiplicar matrices: "
+                   f"vuelve a padding/stride que conserven el tamaño o cambia la capa a "
+                   f"nn.Linear({lazy.in_features}, {module.out_features}).")

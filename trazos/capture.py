@@ -1,0 +1,207 @@
+"""Capturar una pasada hacia delante: cada paso de la red, en orden, con su nombre y su salida.
+
+Un «paso» es todo lo que produce un tensor dentro de `forward`: una capa (`self.conv1`), una
+función (`F.relu`, `F.max_pool2d`, `torch.flatten`, `F.log_softmax`), un método de tensor
+(`x.view`, `x.reshape`) y cada llamada de un módulo reutilizado por separado (`pool` y
+`pool_1`). La tabla de capas (`shapes.summary`), las activaciones (`inspection.activations`)
+y los exploradores salen todos de aquí.
+
+Cómo: `torch.fx` (incluido en PyTorch) lee `forward` una vez sin datos y obtiene el grafo de
+pasos con nombres únicos; luego un `Interpreter` ejecuta ese grafo paso a paso y guarda cada
+salida. Se eligió fx y no los hooks de módulo porque una función como `F.relu` no tiene hook,
+y un módulo reutilizado dispara su hook dos veces con el mismo nombre; y no una biblioteca
+externa (torchlens) porque fx ya viene con PyTorch y basta para estas redes.
+
+Una red con control de flujo que depende de los datos (`if x.sum() > 0:`) no se puede leer
+sin datos. Entonces se usan hooks de módulo: se ven todas las capas, cada llamada por
+separado, pero no las funciones; se avisa una vez, en español.
+"""
+
+import contextlib
+import warnings
+import weakref
+from dataclasses import dataclass
+
+import torch
+import torch.fx
+
+__all__ = ["Step", "StepError", "capture", "eval_mode", "step_names", "trace"]
+
+
+@dataclass
+class Step:
+    """Un paso de la red: nombre único, tipo (Conv2d, relu, view...), salida y parámetros propios."""
+
+    name: str
+    kind: str
+    output: torch.Tensor
+    params: int = 0  # los de su módulo, contados solo en su primera llamada (la suma da el total)
+    module: str = None  # nombre del módulo si el paso es una capa; None si es una función
+
+
+class StepError(ValueError, RuntimeError):
+    """Un paso de la red no acepta lo que le llega; el mensaje dice cuál y con qué forma.
+
+    Es un ValueError (un dato que no encaja) y también un RuntimeError, el error que PyTorch
+    da en estos casos: quien ya capturaba el de PyTorch sigue capturándolo.
+    """
+
+
+# Redes ya avisadas de que fx no puede seguirlas (se olvidan solas cuando la red deja de existir).
+_WARNED = weakref.WeakKeyDictionary()
+
+
+def trace(model):
+    """El grafo de torch.fx de `model` (trazado en modo eval), o None si no se puede.
+
+    Se traza en cada captura (2-4 ms en estas redes) y no se guarda: el grafo fija lo que
+    valía cualquier atributo de Python al trazar, y una red a la que el estudiante cambia
+    una capa o un atributo debe verse como es ahora.
+    """
+    # `self.training` queda fijado en el grafo: se traza como se mira, en eval
+    with eval_mode(model):
+        return _symbolic_trace(model)
+
+
+def _symbolic_trace(model):
+    try:
+        graph = torch.fx.symbolic_trace(model)
+    except Exception as error:  # noqa: BLE001 - fx falla de muchas formas; todas significan "no trazable"
+        graph = None
+        if model not in _WARNED:
+            _WARNED[model] = True
+            warnings.warn(
+                f"torch.fx no puede seguir la red {type(model).__name__} paso a paso ({type(error).__name__}: "
+                f"{error}); suele pasar cuando forward decide algo según los datos, como un `if` sobre un "
+                "tensor. Se mostrarán solo sus capas "
+                "(los módulos creados en __init__, cada llamada por separado); no se verán las funciones que "
+                "usa forward, como F.relu, F.max_pool2d, torch.flatten o x.view.",
+                stacklevel=4)
+    return graph
+
+
+@contextlib.contextmanager
+def eval_mode(model):
+    """`model` en modo eval mientras dura el bloque; al salir (también si algo falla) cada capa
+    vuelve al modo que tenía.
+
+    Cada capa, no solo la red: `model.train(antes)` pondría en modo train también una
+    BatchNorm que el estudiante congeló a propósito con `.eval()`.
+    """
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()
+    try:
+        yield model
+    finally:
+        for module, training in modes:
+            module.training = training
+
+
+def _kind(node, modules):
+    if node.op == "call_module":
+        return type(modules[node.target]).__name__
+    if node.op == "call_method":
+        return node.target
+    return getattr(node.target, "__name__", str(node.target))
+
+
+def _shape(x):
+    """Forma de un tensor sin el lote (como en la tabla de `summary`): 16x8x8, 512."""
+    return "x".join(map(str, x.shape[1:])) if isinstance(x, torch.Tensor) else type(x).__name__
+
+
+class _Recorder(torch.fx.Interpreter):
+    """Ejecuta el grafo paso a paso y guarda la salida de cada paso que produce un tensor."""
+
+    def __init__(self, graph_module, modules):
+        super().__init__(graph_module)
+        self.extra_traceback = False  # fx añadiría el grafo entero al mensaje; el nuestro ya dice el paso
+        self.modules, self.steps, self.calls = modules, [], {}
+
+    def run_node(self, node):
+        try:
+            output = super().run_node(node)
+        except Exception as error:  # noqa: BLE001 - se traduce a un mensaje que nombra el paso
+            if node.op not in ("call_module", "call_function", "call_method"):
+                raise
+            inputs = ", ".join(_shape(a) for a in self.map_nodes_to_values(node.args, node))
+            raise StepError(f"El paso {_name(node, self.calls)!r} ({_kind(node, self.modules)}) no acepta su "
+                            f"entrada, de forma {inputs} (sin contar el lote). Revisa sus tamaños. Detalle de PyTorch: {error}") from None
+        if node.op in ("call_module", "call_function", "call_method") and isinstance(output, torch.Tensor):
+            module = node.target if node.op == "call_module" else None
+            first = module is not None and module not in self.calls
+            name = _name(node, self.calls)
+            if module is not None:
+                self.calls[module] = self.calls.get(module, 0) + 1
+            params = sum(p.numel() for p in self.modules[module].parameters()) if first else 0
+            self.steps.append(Step(name, _kind(node, self.modules), output.detach(), params, module))
+        return output
+
+
+def _name(node, calls):
+    """Nombre de un paso: el de la capa (conv1, features.0), con _1, _2... si se repite; el de fx
+    para las funciones (relu, relu_1, view, log_softmax)."""
+    if node.op != "call_module":
+        return node.name
+    count = calls.get(node.target, 0)
+    return node.target if count == 0 else f"{node.target}_{count}"
+
+
+def _capture_with_hooks(model, images):
+    """Plan B sin fx: un hook en cada capa hoja; cada llamada es un paso (pool, pool_1)."""
+    steps, calls, handles, running = [], {}, [], []
+    leaves = [(name, m) for name, m in model.named_modules() if name and not list(m.children())]
+
+    def before(name):
+        return lambda _m, _inputs: running.append(name)
+
+    def after(name, module):
+        def hook(_m, _inputs, output):
+            running.pop()
+            if isinstance(output, torch.Tensor):
+                count = calls.get(name, 0)
+                calls[name] = count + 1
+                params = sum(p.numel() for p in module.parameters()) if count == 0 else 0
+                steps.append(Step(name if count == 0 else f"{name}_{count}", type(module).__name__,
+                                  output.detach(), params, name))
+        return hook
+
+    try:
+        for name, module in leaves:
+            handles.append(module.register_forward_pre_hook(before(name)))
+            handles.append(module.register_forward_hook(after(name, module)))
+        try:
+            model(images)
+        except (RuntimeError, ValueError, TypeError) as error:
+            last = _shape(steps[-1].output) if steps else _shape(images)
+            if running:  # falló dentro de una capa: casi siempre, una forma que no encaja
+                raise StepError(f"El paso {running[-1]!r} no acepta su entrada (la salida anterior tiene forma "
+                                f"{last}). Revisa sus tamaños. Detalle de PyTorch: {error}") from None
+            after_step = f"después del paso {steps[-1].name!r} (forma {last})" if steps else "antes del primer paso"
+            raise StepError(f"El forward de {type(model).__name__} falla {after_step}, fuera de sus capas. "
+                            f"Detalle: {error}") from None
+    finally:
+        for h in handles:
+            h.remove()
+    return steps
+
+
+def capture(model, images):
+    """Ejecuta `model` sobre `images` y devuelve la lista de pasos (`Step`), en orden de ejecución.
+
+    Se mira en modo eval y sin gradientes (sin dropout, sin tocar las estadísticas de
+    BatchNorm), y la red vuelve al modo que tenía, también si algo falla. Si un paso no
+    acepta lo que le llega, `StepError` (un ValueError) dice cuál y con qué forma.
+    """
+    graph = trace(model)
+    with eval_mode(model), torch.no_grad():
+        if graph is None:
+            return _capture_with_hooks(model, images)
+        recorder = _Recorder(graph, dict(graph.named_modules()))
+        recorder.run(images)
+        return recorder.steps
+
+
+def step_names(model, images):
+    """Los nombres de los pasos de `model` para un lote de ejemplo `images`, en orden."""
+    return [step.name for step in capture(model, images)]

@@ -1,0 +1,85 @@
+"""Explorador de activaciones: elige paso, dígito y ejemplo, y mira qué ve la red en cada paso."""
+
+import ipywidgets as widgets
+
+from .. import data, render
+from ..inspection import activations, check_images, output_probabilities, stage_names
+from .base import default_digits, default_run, explorer, guard, image, single_thread
+
+__all__ = ["stage_output", "activation_explorer"]
+
+
+def stage_output(model, image, stage):
+    """Salida del paso `stage` (conv1, relu1, ...) para una imagen suelta, sin el lote."""
+    with single_thread():
+        return activations(model, image, stage)[stage][0]
+
+
+def activation_explorer(model=None, digits=None):
+    """Elige paso (conv1, relu1, pool1, ...), dígito y ejemplo: muestra la entrada, todos los
+    mapas de ese paso y las probabilidades que da la red.
+
+    `model` por defecto es la CNN entrenada del curso; vale cualquier nn.Module, también con
+    funciones (F.relu, x.view) o módulos reutilizados: el deslizador lista cada paso. `digits`
+    por defecto es el test de MNIST al tamaño de `model.input_size`.
+    """
+    model = model if model is not None else default_run().model
+    digits = default_digits(model, digits)
+    counts = [int((digits.labels == d).sum()) for d in range(10)]
+    first = next((d for d in range(10) if counts[d]), None)
+    if first is None:
+        raise ValueError("digits no tiene ningún ejemplo de los dígitos 0 a 9.")
+    stages = stage_names(model, check_images(model, digits.images[:1]))
+
+    stage = widgets.SelectionSlider(options=stages, value=stages[0], description="paso",
+                                    continuous_update=True, layout=widgets.Layout(width="420px"))
+    digit = widgets.IntSlider(value=first, min=0, max=9, description="dígito", layout=widgets.Layout(width="320px"))
+    index = widgets.IntSlider(value=0, min=0, max=counts[first] - 1, description="ejemplo",
+                              layout=widgets.Layout(width="420px"))
+    title = widgets.HTML()
+    picture = image()
+    bars = widgets.HTML()
+    caption = widgets.HTML()
+    maps = image()
+    # Clases CSS con nombre: la prueba en el navegador encuentra así cada pieza.
+    for part, css in [(stage, "trazos-stage"), (digit, "trazos-digit"), (index, "trazos-index"),
+                      (title, "trazos-title"), (picture, "trazos-input"), (caption, "trazos-caption"),
+                      (maps, "trazos-maps")]:
+        part.add_class(css)
+    message = widgets.HTML()
+    state = {"index": None, "outputs": None, "shown": None}
+
+    def compute():  # una pasada hacia delante guarda todos los pasos: cambiar de paso es gratis
+        i = data.example_index(digits, digit.value, index.value)
+        if i != state["index"]:
+            picked = digits.images[i]
+            outputs = {name: out[0] for name, out in activations(model, picked).items()}
+            probs = output_probabilities(list(outputs.values())[-1])
+            state.update(index=i, outputs=outputs)
+            label, pred = int(digits.labels[i]), int(probs.argmax())
+            verdict = "acierta" if pred == label else "se equivoca"
+            title.value = (f"<b>Ejemplo nº {i} del test</b>: es un {label}; la red predice "
+                           f"<b class='prediccion'>{pred}</b> ({100 * float(probs[pred]):.1f} %) y {verdict}.")
+            picture.value = render.to_png(render.digit_picture(picked, scale=max(1, 160 // picked.shape[-1])))
+            bars.value = render.probability_bars(probs, label)
+        if state["shown"] == (i, stage.value):
+            return
+        state["shown"] = (i, stage.value)
+        output = state["outputs"][stage.value]
+        caption.value = f"<b>{render.describe_stage(stage.value, output)}</b> · misma escala de color para todos"
+        maps.value = render.to_png(render.maps_picture(output))
+
+    def on_digit():
+        index.max = max(counts[digit.value] - 1, 0)  # antes de actualizar: el ejemplo debe existir
+        compute()
+
+    update = guard(message, compute)
+    stage.observe(update, names="value")
+    index.observe(update, names="value")
+    digit.observe(guard(message, on_digit), names="value")
+    update()
+    left = widgets.VBox([widgets.HTML("<b>Entrada</b>"), picture, widgets.HTML("<b>Probabilidades</b>"), bars])
+    right = widgets.VBox([caption, maps])
+    return explorer([widgets.HBox([stage, digit]), index, title, widgets.HBox([left, right]), message],
+                    "trazos-activation-explorer", stage=stage, digit=digit, index=index, title=title, picture=picture,
+                    bars=bars, caption=caption, maps=maps, message=message, update=update)
