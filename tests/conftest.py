@@ -1,14 +1,12 @@
-"""Fixtures comunes de las pruebas de trazos.
+"""Fixtures comunes de las pruebas de la biblioteca.
 
-- Los datos: la copia local de MNIST que indica TRAZOS_DATA (la CI la define). Sin ella las
-  pruebas fallan con un mensaje claro: no se saltan ni intentan descargar nada.
-- La caché: TRAZOS_CACHE apunta a una carpeta temporal durante toda la sesión, así que
-  ninguna prueba lee ni escribe la caché de modelos del usuario.
+- Los datos: `mnist_root` busca MNIST igual que la biblioteca (`data.find_mnist`): la variable
+  TRAZOS_DATA, si no la caché del usuario (~/.cache/trazos/data) y, con conexión, lo descarga
+  ahí. Solo la piden las pruebas que leen MNIST; las demás no necesitan datos. Sin datos y sin
+  conexión, esas pruebas fallan con el mensaje de la biblioteca, que dice qué falta y qué hacer.
+- La caché de modelos: la pone para toda la sesión conftest.py de la raíz (TRAZOS_CACHE temporal).
 - Lo caro se hace una vez por sesión: leer MNIST y un entrenamiento diminuto.
 """
-
-import os
-from pathlib import Path
 
 import pytest
 
@@ -19,47 +17,32 @@ from trazos.training import trained_model
 TINY_LIMIT, TINY_EPOCHS = 3000, 1
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def mnist_root():
-    """La carpeta de datos de TRAZOS_DATA; si falta, todas las pruebas fallan explicando por qué."""
-    root = os.environ.get("TRAZOS_DATA")
-    if not root:
-        pytest.fail(
-            "TRAZOS_DATA no está definida. Las pruebas usan una copia local de MNIST y no descargan nada: "
-            "export TRAZOS_DATA=/ruta/a/data (la carpeta que contiene MNIST/raw).",
-            pytrace=False,
-        )
-    raw = Path(root) / "MNIST" / "raw"
-    missing = [name for name in data.MNIST_FILES if not (raw / name).is_file()]
-    if missing:
-        pytest.fail(f"TRAZOS_DATA={root} no contiene MNIST/raw completo; faltan: {', '.join(missing)}.",
-                    pytrace=False)
-    return Path(root)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def isolated_cache(tmp_path_factory):
-    """TRAZOS_CACHE en una carpeta temporal para toda la sesión: nunca la caché del usuario."""
-    cache = tmp_path_factory.mktemp("trazos-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TRAZOS_CACHE", str(cache))
-        yield cache
+    """La carpeta que contiene MNIST/raw, encontrada (o descargada) como lo hace la biblioteca."""
+    try:
+        return data.find_mnist()
+    except data.MNISTDataError as error:
+        problem = str(error)
+    # Fuera del except: así pytest muestra solo el mensaje de la biblioteca, sin la excepción encadenada.
+    pytest.fail(f"Esta prueba necesita MNIST y no se encontró ni se pudo descargar.\n{problem}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
 def test16(mnist_root):
     """El conjunto de test completo a 16x16 (10.000 imágenes), leído una sola vez."""
-    return data.load_mnist(train=False, size=16)
+    return data.load_mnist(train=False, size=16, root=mnist_root)
 
 
 @pytest.fixture(scope="session")
 def train16(mnist_root):
     """Los primeros TINY_LIMIT ejemplos de entrenamiento a 16x16."""
-    return data.load_mnist(train=True, size=16, limit=TINY_LIMIT)
+    return data.load_mnist(train=True, size=16, root=mnist_root, limit=TINY_LIMIT)
 
 
 @pytest.fixture(scope="session")
 def tiny_run(mnist_root, tmp_path_factory):
     """Un `Run` de la red compacta entrenada una época con TINY_LIMIT imágenes (una vez por sesión)."""
     cache = tmp_path_factory.mktemp("tiny-run")
-    return trained_model("cnn", epochs=TINY_EPOCHS, limit=TINY_LIMIT, cache=cache, progress=False)
+    return trained_model("cnn", epochs=TINY_EPOCHS, limit=TINY_LIMIT, cache=cache, root=mnist_root,
+                         progress=False)

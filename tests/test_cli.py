@@ -1,5 +1,6 @@
 """La línea de órdenes: `python -m trazos` entrena, escribe las figuras y metrics.json, y falla con claridad."""
 
+import errno
 import json
 import os
 import subprocess
@@ -19,7 +20,7 @@ FIGURES = ["curvas.png", "kernels_conv1.png", "kernels_conv2.png", "activaciones
 
 @pytest.fixture(scope="module")
 def subprocess_runs(tmp_path_factory):
-    """`python -m trazos --help` y `python -m trazos --data <carpeta vacía>`, lanzados a la vez.
+    """`python -m trazos` con `--help`, con `--data <carpeta vacía>` y con `--seed -1`, lanzados a la vez.
 
     El segundo intenta descargar MNIST (la biblioteca no tiene un modo «sin conexión»). Para que
     nunca toque la red, tampoco en una CI con internet, el proceso usa un proxy inexistente
@@ -29,7 +30,8 @@ def subprocess_runs(tmp_path_factory):
     empty = work / "vacia"
     empty.mkdir()
     commands = {"help": [sys.executable, "-m", "trazos", "--help"],
-                "no_data": [sys.executable, "-m", "trazos", "--data", str(empty), "--out", str(work / "figuras")]}
+                "no_data": [sys.executable, "-m", "trazos", "--data", str(empty), "--out", str(work / "figuras")],
+                "bad_seed": [sys.executable, "-m", "trazos", "--seed", "-1", "--out", str(work / "figuras")]}
     proxy = "http://127.0.0.1:9"
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONIOENCODING="utf-8", http_proxy=proxy, https_proxy=proxy,
                HTTP_PROXY=proxy, HTTPS_PROXY=proxy, no_proxy="", NO_PROXY="")
@@ -73,6 +75,17 @@ def test_missing_data_fails_cleanly_in_a_real_process(subprocess_runs):
     assert seconds < 180  # sin red, el intento de descarga falla pronto en vez de quedarse colgado
 
 
+def test_bad_seed_fails_cleanly_in_a_real_process(subprocess_runs):
+    """Lo que pedía el issue: `python -m trazos --seed -1` acaba con un mensaje en español y el código 2."""
+    results, _, work = subprocess_runs
+    code, stdout, stderr, _ = results["bad_seed"]
+    assert code == 2
+    assert "Traceback" not in stderr and stdout == ""
+    assert stderr.startswith("uso: trazos")
+    assert "argumento --seed: debe ser un entero entre 0 y 4294967295; se recibió -1" in stderr
+    assert not (work / "figuras").exists()
+
+
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory):
     """Una ejecución completa dentro del proceso: 2000 imágenes, 1 época."""
@@ -96,8 +109,10 @@ def test_cli_writes_figures_and_metrics(cli_run):
     assert len(metrics["history"]) == 1 and metrics["history"][0]["test_acc"] == metrics["test_accuracy"]
     # errores.png solo si hubo errores (con 10.000 imágenes de test, casi seguro).
     assert (out / "errores.png").is_file() == (metrics["test_accuracy"] < 1)
+    # Con algún error hay pares confundidos: el bucle de abajo no puede pasar sin mirar nada.
+    assert bool(metrics["most_confused"]) == (metrics["test_accuracy"] < 1)
     for pair in metrics["most_confused"]:
-        assert set(pair) == {"real", "predicho", "veces"} and pair["real"] != pair["predicho"]
+        assert set(pair) == {"real", "predicho", "veces"} and pair["real"] != pair["predicho"] and pair["veces"] > 0
     assert sorted(os.listdir(out)) == sorted(FIGURES + ["metrics.json"] + ["errores.png"] * (metrics["test_accuracy"] < 1))
 
 
@@ -164,24 +179,84 @@ def test_cli_missing_data_in_process(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "f").exists()
 
 
-def test_cli_bad_limit(capsys, tmp_path):
-    assert cli.main(["--limit", "0", "--out", str(tmp_path / "f")]) == 2
-    assert "limit debe ser un entero positivo" in capsys.readouterr().err
+@pytest.fixture
+def no_training(monkeypatch):
+    """Si main llegara a entrenar, la prueba falla: los valores malos se rechazan antes."""
+    def fail(*args, **kwargs):
+        raise AssertionError("main empezó a entrenar con un valor que debía rechazar")
+
+    monkeypatch.setattr(training, "train", fail)
 
 
-def test_cli_bad_epochs_and_model(capsys):
+@pytest.mark.parametrize("argv, expected", [
+    (["--seed", "-1"], "argumento --seed: debe ser un entero entre 0 y 4294967295; se recibió -1"),
+    (["--seed", str(2**32)], f"argumento --seed: debe ser un entero entre 0 y 4294967295; se recibió {2**32}"),
+    (["--seed", "uno"], "argumento --seed: no es un número entero: 'uno'"),
+    (["--limit", "0"], "argumento --limit: debe ser un entero mayor o igual que 1; se recibió 0"),
+    (["--limit", "-5"], "argumento --limit: debe ser un entero mayor o igual que 1; se recibió -5"),
+    (["--limit", "2.5"], "argumento --limit: no es un número entero: '2.5'"),
+    (["--epochs", "0"], "argumento --epochs: debe ser un entero mayor o igual que 1; se recibió 0"),
+    (["--epochs", "-3"], "argumento --epochs: debe ser un entero mayor o igual que 1; se recibió -3"),
+    (["--epochs"], "argumento --epochs: necesita un valor"),
+    (["--model", "resnet"], "argumento --model: valor no válido: 'resnet'"),
+])
+def test_bad_values_end_with_a_spanish_message_and_code_2(argv, expected, capsys, no_training, tmp_path):
     with pytest.raises(SystemExit) as info:
-        cli.main(["--epochs", "0"])
+        cli.main(argv + ["--out", str(tmp_path / "f")])
     assert info.value.code == 2
     err = capsys.readouterr().err
-    assert "--epochs debe ser un entero positivo" in err and err.startswith("uso: trazos")
-    with pytest.raises(SystemExit):
-        cli.main(["--model", "resnet"])
-    assert "cnn" in capsys.readouterr().err
+    assert err.startswith("uso: trazos")
+    assert f"\ntrazos: error: {expected}" in err
+    assert not (tmp_path / "f").exists()
 
 
-def test_cli_output_folder_cannot_be_created(tmp_path, capsys):
+def test_the_edges_of_the_valid_ranges_are_accepted():
+    args = cli.parse_args(["--seed", str(2**32 - 1), "--limit", "1", "--epochs", "1"])
+    assert (args.seed, args.limit, args.epochs) == (2**32 - 1, 1, 1)
+    assert cli.parse_args(["--seed", "0"]).seed == 0
+    assert cli.parse_args([]).epochs is None  # sin --epochs: las de la receta
+
+
+@pytest.mark.parametrize("where, reason", [("under_a_file", "una parte de la ruta es un fichero, no una carpeta"),
+                                           ("is_a_file", "ya existe un fichero con ese nombre")])
+def test_output_folder_that_cannot_be_written(where, reason, tmp_path, capsys, no_training):
     blocker = tmp_path / "un_fichero"
     blocker.write_text("no soy una carpeta")
-    assert cli.main(["--limit", "100", "--epochs", "1", "--out", str(blocker / "figuras")]) == 2
-    assert "no se puede crear la carpeta de salida" in capsys.readouterr().err
+    out = blocker / "figuras" if where == "under_a_file" else blocker
+    assert cli.main(["--limit", "100", "--epochs", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"Error: no se puede escribir en la carpeta de salida {out}: {reason}.")
+    assert "--out" in err and "Traceback" not in err
+    assert blocker.read_text() == "no soy una carpeta"
+
+
+def test_output_folder_without_permission(tmp_path, capsys, monkeypatch, no_training):
+    """Una carpeta que existe pero no deja escribir (como root no se puede crear una de verdad: se simula)."""
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(cli.tempfile, "TemporaryFile", denied)
+    assert cli.main(["--limit", "100", "--epochs", "1", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith(f"Error: no se puede escribir en la carpeta de salida {tmp_path}: "
+                                              "permiso denegado.")
+
+
+def test_model_cache_that_cannot_be_written(tmp_path, capsys, monkeypatch, no_training):
+    blocker = tmp_path / "un_fichero"
+    blocker.write_text("no soy una carpeta")
+    monkeypatch.setenv("TRAZOS_CACHE", str(blocker / "modelos"))
+    assert cli.main(["--limit", "100", "--epochs", "1", "--out", str(tmp_path / "f")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"Error: no se puede escribir en la caché de modelos {blocker / 'modelos'}: ")
+    assert "TRAZOS_CACHE" in err
+
+
+def test_ctrl_c_while_training_ends_without_a_traceback(tmp_path, capsys, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "train", interrupted)
+    assert cli.main(["--limit", "100", "--epochs", "1", "--out", str(tmp_path / "f")]) == 130
+    err = capsys.readouterr().err
+    assert "Entrenamiento interrumpido" in err
+    assert os.listdir(tmp_path / "f") == []  # ninguna figura ni metrics.json a medias

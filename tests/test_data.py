@@ -1,6 +1,11 @@
 """Datos: dónde se buscan, cómo se cargan y normalizan, y qué pasa si faltan o están dañados."""
 
+import os
+import re
 import shutil
+import subprocess
+import sys
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -47,10 +52,56 @@ def test_cache_root_precedence(tmp_path, monkeypatch):
     assert data.cache_root() == (tmp_path / "xdg" / "trazos" / "models").resolve()
 
 
-def test_session_cache_is_isolated(isolated_cache):
-    """La conftest aparta la caché del usuario: TRAZOS_CACHE es una carpeta temporal."""
+def test_session_cache_is_isolated_and_inherited(isolated_cache):
+    """TRAZOS_CACHE es una carpeta temporal para toda la sesión, y los procesos hijos la heredan.
+
+    Los núcleos de nbval y el servidor de Jupyter de la prueba del navegador son procesos hijos:
+    si no la heredaran, entrenarían la red del curso otra vez, y en la caché del usuario.
+    """
+    assert os.environ["TRAZOS_CACHE"] == str(isolated_cache)
+    assert isolated_cache.is_dir()
+    assert Path(tempfile.gettempdir()).resolve() in isolated_cache.resolve().parents
+    user_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "trazos"
+    assert user_cache.resolve() not in isolated_cache.resolve().parents
     assert data.cache_root() == isolated_cache.resolve()
-    assert Path.home() / ".cache" not in data.cache_root().parents
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.environ.get('TRAZOS_CACHE'))"],
+                           capture_output=True, text=True, check=True)
+    assert child.stdout.strip() == str(isolated_cache)
+
+
+# --- find_mnist: la misma búsqueda que usan la biblioteca y las pruebas ---------------------------------
+
+def _linked_mnist(folder, mnist_root):
+    """Una carpeta de datos con MNIST/raw hecho de enlaces a los ficheros de `mnist_root` (no se copia nada)."""
+    raw = folder / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in MNIST_FILES:
+        (raw / name).symlink_to(mnist_root / "MNIST" / "raw" / name)
+    return folder
+
+
+def test_find_mnist_in_the_user_cache_without_trazos_data(tmp_path, mnist_root, monkeypatch, no_network):
+    monkeypatch.delenv("TRAZOS_DATA", raising=False)
+    monkeypatch.delenv("LOCALAPPDATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    _linked_mnist(tmp_path / "xdg" / "trazos" / "data", mnist_root)
+    assert data.find_mnist() == (tmp_path / "xdg" / "trazos" / "data").resolve()
+    # TRAZOS_DATA gana a la caché, y el argumento a los dos.
+    monkeypatch.setenv("TRAZOS_DATA", str(_linked_mnist(tmp_path / "env", mnist_root)))
+    assert data.find_mnist() == (tmp_path / "env").resolve()
+    assert data.find_mnist(_linked_mnist(tmp_path / "arg", mnist_root)) == (tmp_path / "arg").resolve()
+    assert no_network == []  # estaban ahí: no intentó descargar
+
+
+def test_find_mnist_with_no_data_anywhere_and_no_internet(tmp_path, monkeypatch, no_network):
+    monkeypatch.delenv("TRAZOS_DATA", raising=False)
+    monkeypatch.delenv("LOCALAPPDATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    with pytest.raises(MNISTDataError) as info:
+        data.find_mnist()
+    assert no_network, "debería haber intentado descargar"
+    assert "No se pudo descargar MNIST" in str(info.value)
+    _assert_clear_help(str(info.value), (tmp_path / "xdg" / "trazos" / "data").resolve())
 
 
 # --- Carga y normalización -------------------------------------------------------------------------
@@ -323,3 +374,29 @@ def test_unreadable_file(tmp_path, mnist_root, no_network, monkeypatch):
     assert "t10k-images-idx3-ubyte: no se puede leer (Permiso denegado)" in str(info.value)
     monkeypatch.setattr(Path, "read_bytes", real_read)  # arreglado el permiso, se vuelve a comprobar y carga
     assert len(load_mnist(train=False, root=tmp_path, download=False, limit=5)) == 5
+
+
+@pytest.mark.slow  # lanza pytest en otro proceso
+def test_the_tests_without_any_data(tmp_path):
+    """Sin TRAZOS_DATA, sin nada en la caché del usuario y sin conexión, como un alumno recién instalado.
+
+    Las pruebas que no leen MNIST pasan; las que lo leen fallan con el mensaje de la biblioteca
+    (qué carpeta, qué ficheros, cómo arreglarlo), no con un requisito propio de las pruebas.
+    """
+    home = tmp_path / "home"
+    home.mkdir()
+    proxy = "http://127.0.0.1:9"  # conexión rechazada al instante: nunca se toca la red
+    env = {k: v for k, v in os.environ.items() if k not in {"TRAZOS_DATA", "XDG_CACHE_HOME", "LOCALAPPDATA"}}
+    env.update(HOME=str(home), MPLBACKEND="Agg", http_proxy=proxy, https_proxy=proxy, HTTP_PROXY=proxy,
+               HTTPS_PROXY=proxy, no_proxy="", NO_PROXY="")
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_models.py",
+                          "tests/test_data.py::test_load_mnist_16"],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False)
+    summary = run.stdout.strip().splitlines()[-1]
+    assert run.returncode == 1, run.stdout[-3000:]
+    assert re.fullmatch(r"=* ?\d+ passed, 1 error in .*", summary), summary
+    assert "ERROR tests/test_data.py::test_load_mnist_16" in run.stdout
+    assert "No se pudo descargar MNIST" in run.stdout
+    _assert_clear_help(run.stdout, (home / ".cache" / "trazos" / "data").resolve())
+    assert "TRAZOS_DATA no está definida" not in run.stdout

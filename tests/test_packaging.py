@@ -1,8 +1,15 @@
-"""El empaquetado: environment.yml y pyproject.toml piden lo mismo, y los cuadernos se guardan sin salidas."""
+"""El empaquetado: environment.yml, pyproject.toml y el README dicen lo mismo, la rueda lleva todo el
+paquete, y los cuadernos se guardan sin salidas."""
 
+import ast
+import importlib.metadata
 import json
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -55,6 +62,34 @@ def test_environment_and_pyproject_name_the_same_packages():
     assert not different, f"versiones distintas (environment.yml, pyproject.toml): {different}"
 
 
+def imported_modules(path):
+    """Los módulos de primer nivel que importa un fichero de Python (`import a.b` y `from a import b` dan 'a')."""
+    modules = set()
+    for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.add(node.module.split(".")[0])
+    return modules
+
+
+def test_every_package_the_tests_import_is_declared():
+    """Lo que importan las pruebas está en pyproject.toml (dependencias o extra test): nada llega de rebote
+    por ser dependencia de otro paquete, como llegaba PyYAML a través de Jupyter."""
+    declared = set(pyproject_requirements(ROOT / "pyproject.toml"))
+    distributions = importlib.metadata.packages_distributions()
+    files = [ROOT / "conftest.py", *sorted((ROOT / "tests").glob("*.py"))]
+    ours = {"trazos"} | {path.stem for path in files}
+    undeclared = {}
+    for path in files:
+        for module in sorted(imported_modules(path) - set(sys.stdlib_module_names) - ours):
+            names = {_normalize(name) for name in distributions.get(module, [module])}
+            if not names & declared:
+                undeclared.setdefault(module, []).append(path.name)
+    assert "yaml" in imported_modules(ROOT / "tests" / "test_packaging.py")  # la comprobación mira de verdad
+    assert not undeclared, f"módulos que importan las pruebas sin declararlos en pyproject.toml: {undeclared}"
+
+
 def test_environment_installs_the_package_and_the_same_python():
     environment = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     pip_sections = [d["pip"] for d in environment["dependencies"] if isinstance(d, dict) and "pip" in d]
@@ -62,6 +97,14 @@ def test_environment_installs_the_package_and_the_same_python():
     python = [d for d in environment["dependencies"] if isinstance(d, str) and _split(d)[0] == "python"]
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["requires-python"]
     assert [_split(d)[1] for d in python] == [requires.replace(" ", "")]
+
+
+def test_readme_names_the_python_that_pyproject_requires():
+    """El README dice «Python 3.X o posterior» con la misma versión mínima que requires-python."""
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["requires-python"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"Python (3\.\d+) o posterior", readme))
+    assert named == {requires.replace(" ", "").removeprefix(">=")}, (named, requires)
 
 
 def test_requirement_comparison_catches_a_difference(tmp_path):
@@ -97,8 +140,22 @@ def notebook_problems(path):
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
+def readme_notebooks():
+    """Los cuadernos de la tabla del README (las filas que empiezan por `NN_nombre.ipynb`)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"^\| `(\d\d_\w+\.ipynb)` \|", readme, flags=re.MULTILINE)
+
+
+def test_notebooks_folder_matches_the_readme_table():
+    """Los cuadernos de notebooks/ son los que presenta el README, ni uno más ni uno menos."""
+    listed = readme_notebooks()
+    assert listed, "el README no tiene la tabla de cuadernos"
+    assert [path.name for path in NOTEBOOKS] == sorted(listed)
+
+
 def test_notebooks_are_committed_clean():
-    """Pasa si aún no hay cuadernos; falla si alguno se guardó ejecutado."""
+    """Falla si alguno se guardó ejecutado, y también si no hay cuadernos que comprobar."""
+    assert len(NOTEBOOKS) >= len(readme_notebooks()) > 0, "no se encontró ningún cuaderno en notebooks/"
     dirty = {path.name: notebook_problems(path) for path in NOTEBOOKS}
     dirty = {name: problems for name, problems in dirty.items() if problems}
     assert not dirty, f"cuadernos guardados con salidas (límpialos antes de subirlos): {dirty}"
@@ -129,3 +186,23 @@ def test_notebook_checker(tmp_path, notebook, expected):
     path = tmp_path / "cuaderno.ipynb"
     path.write_text(json.dumps(notebook), encoding="utf-8")
     assert notebook_problems(path) == expected
+
+
+# --- La rueda ---------------------------------------------------------------------------------------
+
+@pytest.mark.slow  # construye la rueda con pip: unos 2 s
+def test_the_wheel_contains_every_file_of_the_package(tmp_path):
+    """Una instalación normal (no editable) lleva todos los módulos, los subpaquetes y el .js de los widgets."""
+    pytest.importorskip("setuptools", minversion="68", reason="hace falta setuptools>=68 para construir la rueda")
+    source = tmp_path / "src"
+    # Una copia: construir escribe build/ y *.egg-info, y el repositorio no se toca.
+    shutil.copytree(ROOT / "trazos", source / "trazos", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path / "dist"), str(source)], check=True)
+    wheel, = (tmp_path / "dist").glob("trazos-*.whl")
+    in_wheel = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("trazos/")}
+    on_disk = {path.relative_to(source).as_posix() for path in (source / "trazos").rglob("*") if path.is_file()}
+    assert "trazos/cli.py" in on_disk and any(name.endswith(".js") for name in on_disk)
+    assert sorted(on_disk - in_wheel) == [], "ficheros del paquete que no entran en la rueda"

@@ -5,8 +5,10 @@ acierto final, y escribe todas las figuras en PNG junto con `metrics.json`.
 """
 
 import argparse
+import errno
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +29,6 @@ ERRORS_ES = [
     ("unrecognized arguments", "argumentos no reconocidos"),
     ("invalid choice", "valor no válido"),
     ("choose from", "elige entre"),
-    ("invalid int value", "no es un número entero"),
     ("expected one argument", "necesita un valor"),
     ("argument ", "argumento "),
 ]
@@ -50,6 +51,54 @@ class SpanishHelpFormatter(argparse.HelpFormatter):
         super().add_usage(usage, actions, groups, "uso: " if prefix is None else prefix)
 
 
+# NumPy solo acepta semillas de 0 a 2**32 - 1 (seed_everything fija la suya con la misma).
+MAX_SEED = 2**32 - 1
+
+
+def integer(text, low, high=None):
+    """Convierte `text` a entero entre `low` y `high`; si no puede, un error de uso en español."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"no es un número entero: {text!r}") from None
+    if value < low or (high is not None and value > high):
+        rule = f"un entero entre {low} y {high}" if high is not None else f"un entero mayor o igual que {low}"
+        raise argparse.ArgumentTypeError(f"debe ser {rule}; se recibió {value}")
+    return value
+
+
+def positive(text):
+    return integer(text, 1)
+
+
+def seed(text):
+    return integer(text, 0, MAX_SEED)
+
+
+# El sistema explica en inglés por qué no se puede escribir; los motivos habituales, en español.
+OS_REASONS_ES = {
+    errno.EACCES: "permiso denegado",
+    errno.EPERM: "operación no permitida",
+    errno.EROFS: "el disco es de solo lectura",
+    errno.ENOSPC: "no queda espacio en el disco",
+    errno.ENOTDIR: "una parte de la ruta es un fichero, no una carpeta",
+    errno.EEXIST: "ya existe un fichero con ese nombre",
+    errno.ENOENT: "la ruta no existe",
+}
+
+
+def writable_folder_problem(folder):
+    """None si se puede crear `folder` y escribir en ella; si no, el motivo."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Crear la carpeta no basta (permisos, disco de solo lectura): se prueba a escribir un fichero.
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        return OS_REASONS_ES.get(error.errno) or error.strerror or str(error)
+    return None
+
+
 def parse_args(argv=None):
     parser = SpanishArgumentParser(
         prog="trazos",
@@ -61,22 +110,19 @@ def parse_args(argv=None):
     parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
     parser.add_argument("--model", choices=list(MODELS), default="cnn",
                         help="red que se entrena: 'cnn' (compacta, 16x16) o 'classic' (28x28) (por defecto: cnn)")
-    parser.add_argument("--epochs", type=int, default=None, metavar="N",
+    parser.add_argument("--epochs", type=positive, default=None, metavar="N",
                         help="número de épocas (por defecto: 5 para cnn, 2 para classic)")
     parser.add_argument("--out", type=Path, default=Path("figuras"), metavar="CARPETA",
                         help="carpeta donde se escriben las figuras y metrics.json (por defecto: figuras)")
     parser.add_argument("--data", type=Path, default=None, metavar="CARPETA",
                         help="carpeta de datos que contiene MNIST/raw (por defecto: $TRAZOS_DATA o ~/.cache/trazos/data)")
-    parser.add_argument("--seed", type=int, default=0, metavar="N",
-                        help="semilla para que el resultado sea reproducible (por defecto: 0)")
-    parser.add_argument("--limit", type=int, default=None, metavar="N",
+    parser.add_argument("--seed", type=seed, default=0, metavar="N",
+                        help=f"semilla para que el resultado sea reproducible, de 0 a {MAX_SEED} (por defecto: 0)")
+    parser.add_argument("--limit", type=positive, default=None, metavar="N",
                         help="usa solo los primeros N ejemplos de entrenamiento (para probar rápido)")
     parser._positionals.title = "argumentos"
     parser._optionals.title = "opciones"
-    args = parser.parse_args(argv)
-    if args.epochs is not None and args.epochs < 1:
-        parser.error("--epochs debe ser un entero positivo")
-    return args
+    return parser.parse_args(argv)
 
 
 def save(fig, folder, name):
@@ -96,16 +142,27 @@ def main(argv=None):
     except (data.MNISTDataError, ValueError) as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        print(f"Error: no se puede crear la carpeta de salida {args.out}: {error}", file=sys.stderr)
+    # Antes de entrenar: descubrir al final que no se pueden guardar los resultados haría perder el entrenamiento.
+    problem = writable_folder_problem(args.out)
+    if problem:
+        print(f"Error: no se puede escribir en la carpeta de salida {args.out}: {problem}. "
+              "Elige otra con --out CARPETA.", file=sys.stderr)
+        return 2
+    cache = data.cache_root()
+    problem = writable_folder_problem(cache)
+    if problem:
+        print(f"Error: no se puede escribir en la caché de modelos {cache}: {problem}. "
+              "Indica otra con la variable de entorno TRAZOS_CACHE.", file=sys.stderr)
         return 2
 
     print(f"Entrenando '{args.model}' {epochs} épocas con {len(train_data)} imágenes de {side}x{side}...")
     start = time.perf_counter()
-    # Entrena siempre (retrain) y deja el resultado en la caché: los cuadernos lo reutilizan.
-    run = trained_model(args.model, epochs, args.seed, root=args.data, limit=args.limit, retrain=True)
+    try:
+        # Entrena siempre (retrain) y deja el resultado en la caché: los cuadernos lo reutilizan.
+        run = trained_model(args.model, epochs, args.seed, root=args.data, limit=args.limit, retrain=True)
+    except KeyboardInterrupt:  # Ctrl+C en clase: un aviso, no una traza de Python
+        print("\nEntrenamiento interrumpido: no se ha escrito nada.", file=sys.stderr)
+        return 130
     train_seconds = time.perf_counter() - start
     model, history = run.model, run.history
     accuracy = history[-1]["test_acc"]
