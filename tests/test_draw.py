@@ -190,9 +190,9 @@ def test_a_student_network_without_input_size_needs_side():
         assert explorer.stage_pictures[name].value == render.to_png(render.maps_picture(output, cell=40)), name
 
 
-def test_predict_drawing_reads_redrawn_mnist_digits(model):
-    raw = trazos.load_mnist(train=False, size=28, limit=100)
-    small = trazos.load_mnist(train=False, size=16, limit=100)
+def test_predict_drawing_reads_redrawn_mnist_digits(model, mnist_root):
+    raw = trazos.load_mnist(train=False, size=28, root=mnist_root, limit=100)
+    small = trazos.load_mnist(train=False, size=16, root=mnist_root, limit=100)
     redrawn = [inspection.predict_drawing(model, np.kron(raw.raw(i)[0].numpy(), np.ones((10, 10))) * 255)
                for i in range(100)]
     accuracy = np.mean([r["prediction"] == int(raw.labels[i]) for i, r in enumerate(redrawn)])

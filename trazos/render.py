@@ -273,8 +273,10 @@ def maps_picture(output, cell=72, cols=MAP_COLUMNS, cmap=SEQUENTIAL):
     qué canales responden más a la imagen. Cada mapa mide unos `cell` píxeles de lado.
     """
     tiles, _ = map_tiles(output)
-    side = max(tiles.shape[1], tiles.shape[2])
-    scale = max(1, round(cell / side)) if tiles.shape[1] > 1 else max(1, round(cell / 4))
+    if torch.as_tensor(output).ndim == 3:  # mapas: cada uno de unos `cell` píxeles de lado
+        scale = max(1, round(cell / max(tiles.shape[1], tiles.shape[2])))
+    else:  # un vector: la tira ocupa el ancho de `cols` mapas, con casillas de al menos 4 píxeles
+        scale = max(4, round(cols * cell / tiles.shape[2]))
     return Image.fromarray(mosaic(colorize(tiles, cmap, *_map_limits(tiles)), cols=cols, scale=scale))
 
 

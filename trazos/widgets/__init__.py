@@ -9,7 +9,7 @@ ve igualmente el resultado):
     padding_explorer    -> shapes.conv_formula, render.kernel_placement, shapes.network_shapes
     softmax_explorer    -> diagrams.naive_softmax, diagrams.softmax_table
     confusion_explorer  -> inspection.pair_indices, render.gallery_html
-    draw_explorer       -> inspection.predict_drawing
+    draw_explorer       -> canvas.DrawingCanvas (anywidget), canvas.rasterize, inspection.predict_drawing
 
 Rapidez: mover un control no crea ninguna figura de matplotlib; `render` compone la imagen en
 NumPy y la codifica en PNG en pocos milisegundos. Robustez: si algo falla dentro de un

@@ -71,10 +71,3 @@ def confusion_explorer(model=None, digits=None):
                                                         grid_gap="2px"))
     return explorer([header, board, title, gallery, message], "trazos-confusion-explorer", cells=cells, select=select,
                      title=title, gallery=gallery, message=message, matrix=matrix)
-
-
-# ---------------------------------------------------------------------------------------------
-# 6. Dibuja tu dígito: la red lee lo que dibujas con el ratón.
-
-CANVAS = 280  # lado del lienzo en píxeles (10 veces 28, el tamaño de MNIST)
-PEN = 22  # grosor del trazo: en 28x28 son unos 2 píxeles, como los trazos de MNIST
