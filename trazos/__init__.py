@@ -6,12 +6,16 @@ Un módulo por idea, para leer de arriba abajo:
   convolucionales tiene una red y de qué lado son sus imágenes.
 - `capture`: una pasada hacia delante paso a paso (capas, funciones, módulos reutilizados).
 - `shapes`: la fórmula del tamaño de salida y la tabla de pasos de cualquier red.
-- `training`: el bucle de entrenamiento, los checkpoints y la caché de modelos entrenados.
+- `training`: el bucle de entrenamiento y los checkpoints, para las redes del curso y las tuyas.
+- `cache`: guardar y recuperar entrenamientos, con una clave que distingue una red de otra.
+- `checks`: comprobar que una red encaja con los dígitos (acepta sus imágenes, devuelve [N, 10]).
 - `inspection`: activaciones, predicciones, historia de los kernels y matriz de confusión.
 - `render`: disposición y colores de cada dibujo, compartidos por figuras y exploradores.
 - `plots`: las figuras de una red y de sus resultados (matplotlib).
+- `architecture`: el diagrama de cualquier red, una caja por paso.
 - `diagrams`: los dibujos de las ideas (padding, pooling, softmax).
 - `widgets`: los exploradores interactivos, uno por fichero.
+- `exercises`: el ayudante `check` de los ejercicios y los ejercicios de cada cuaderno.
 - `cli`: la línea de órdenes (`python -m trazos`).
 """
 
@@ -23,6 +27,7 @@ from .models import CNN, ClassicCNN, build_model, conv_layers, input_side
 from .plots import (plot_activations, plot_confusion, plot_digits, plot_history, plot_kernels,
                     plot_kernels_before_after, plot_predictions, plot_probabilities)
 from .shapes import conv_formula, conv_output_size, summary
-from .training import evaluate, pick_device, seed_everything, train, trained_model
+from .architecture import plot_architecture
+from .training import evaluate, pick_device, seed_everything, train, train_run, trained_model
 
 __version__ = "0.2.0"

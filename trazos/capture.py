@@ -18,6 +18,8 @@ separado, pero no las funciones; se avisa una vez, en español.
 """
 
 import contextlib
+import os
+import sys
 import warnings
 import weakref
 from dataclasses import dataclass
@@ -76,8 +78,17 @@ def _symbolic_trace(model):
                 "tensor. Se mostrarán solo sus capas "
                 "(los módulos creados en __init__, cada llamada por separado); no se verán las funciones que "
                 "usa forward, como F.relu, F.max_pool2d, torch.flatten o x.view.",
-                stacklevel=4)
+                stacklevel=_outside_trazos())
     return graph
+
+
+def _outside_trazos():
+    """El `stacklevel` que señala la primera línea fuera de trazos: el aviso apunta a la celda del
+    estudiante que llamó a la herramienta, no a las tripas de la biblioteca."""
+    package, level, frame = os.path.dirname(os.path.abspath(__file__)), 1, sys._getframe(1)  # quien llama a warn
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 @contextlib.contextmanager
@@ -119,6 +130,8 @@ class _Recorder(torch.fx.Interpreter):
         self.modules, self.steps, self.calls = modules, [], {}
 
     def run_node(self, node):
+        if _mutates(node, self.modules):
+            _protect(self.steps, [self.env[n] for n in node.all_input_nodes])
         try:
             output = super().run_node(node)
         except Exception as error:  # noqa: BLE001 - se traduce a un mensaje que nombra el paso
@@ -138,6 +151,25 @@ class _Recorder(torch.fx.Interpreter):
         return output
 
 
+def _mutates(node, modules):
+    """¿Escribe el paso encima de su entrada? nn.ReLU(inplace=True), F.relu(x, inplace=True), x.relu_()."""
+    if node.op == "call_module":
+        return bool(getattr(modules[node.target], "inplace", False))
+    if node.op in ("call_function", "call_method"):
+        name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
+        return bool(node.kwargs.get("inplace")) or (name.endswith("_") and not name.startswith("_"))
+    return False
+
+
+def _protect(steps, inputs):
+    """Copia las salidas ya guardadas que comparten memoria con `inputs`, antes de que un paso
+    escriba encima: sin esto, la salida de conv1 se vería ya pasada por su ReLU(inplace=True)."""
+    storages = {x.untyped_storage().data_ptr() for x in inputs if isinstance(x, torch.Tensor)}
+    for step in steps:
+        if step.output.untyped_storage().data_ptr() in storages:
+            step.output = step.output.clone()
+
+
 def _name(node, calls):
     """Nombre de un paso: el de la capa (conv1, features.0), con _1, _2... si se repite; el de fx
     para las funciones (relu, relu_1, view, log_softmax)."""
@@ -153,7 +185,11 @@ def _capture_with_hooks(model, images):
     leaves = [(name, m) for name, m in model.named_modules() if name and not list(m.children())]
 
     def before(name):
-        return lambda _m, _inputs: running.append(name)
+        def hook(module, inputs):
+            running.append(name)
+            if getattr(module, "inplace", False):
+                _protect(steps, inputs)
+        return hook
 
     def after(name, module):
         def hook(_m, _inputs, output):

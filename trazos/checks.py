@@ -40,7 +40,8 @@ def check_output(output, batch):
         raise ValueError(f"La red devuelve {_described(output.shape, batch)}; la última capa debe dar "
                          f"{NUM_CLASSES} valores, uno por dígito (por ejemplo nn.Linear(..., {NUM_CLASSES})), "
                          f"y devolver [N, {NUM_CLASSES}].")
-    raise ValueError(f"Para un lote de {batch} imágenes la red devuelve {_described(output.shape, batch)}: "
+    images = "1 imagen" if batch == 1 else f"{batch} imágenes"
+    raise ValueError(f"Para un lote de {images} la red devuelve {_described(output.shape, batch)}: "
                      f"debería devolver [{batch}, {NUM_CLASSES}], una fila por imagen. Algún paso mezcla las "
                      "imágenes del lote; suele ser un x.view(-1, ...) con un número que no corresponde a la "
                      "entrada: x.flatten(1) o x.view(x.size(0), -1) no las mezclan.")
@@ -68,7 +69,7 @@ def check_network(model, images):
     with eval_mode(model), torch.no_grad():
         try:
             output = model(images)
-        except Exception:  # noqa: BLE001 - se repite paso a paso solo para saber en cuál falla
+        except Exception:  # se repite paso a paso solo para saber en cuál falla
             capture(model, images)  # lanza StepError con el nombre del paso y las formas
             raise  # si paso a paso no falla, el error original es lo más útil
         mixed = isinstance(output, torch.Tensor) and (output.ndim == 0 or output.shape[0] != len(images))

@@ -38,7 +38,8 @@ class MNISTDataError(RuntimeError):
     """Los ficheros de MNIST faltan o están dañados; el mensaje dice qué hacer."""
 
 
-def _user_cache():
+def user_cache():
+    """La carpeta de caché de trazos del usuario (~/.cache/trazos, o la de XDG_CACHE_HOME / LOCALAPPDATA)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.environ.get("LOCALAPPDATA") or Path.home() / ".cache"
     return Path(base) / "trazos"
 
@@ -46,14 +47,14 @@ def _user_cache():
 def data_root(root=None):
     """Carpeta de datos: `root`, si no `TRAZOS_DATA`, si no ~/.cache/trazos/data."""
     if root is None:
-        root = os.environ.get("TRAZOS_DATA") or _user_cache() / "data"
+        root = os.environ.get("TRAZOS_DATA") or user_cache() / "data"
     return Path(root).expanduser().resolve()
 
 
 def cache_root(cache=None):
     """Carpeta de modelos entrenados: `cache`, si no `TRAZOS_CACHE`, si no ~/.cache/trazos/models."""
     if cache is None:
-        cache = os.environ.get("TRAZOS_CACHE") or _user_cache() / "models"
+        cache = os.environ.get("TRAZOS_CACHE") or user_cache() / "models"
     return Path(cache).expanduser().resolve()
 
 

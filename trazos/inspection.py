@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from . import data
-from .capture import capture
+from .capture import capture, eval_mode
+from .checks import check_output
 from .models import conv_layers, input_side
 
 __all__ = ["check_images", "stage_names", "activations", "predict", "output_probabilities", "predict_drawing", "run_parts",
@@ -68,16 +69,14 @@ def activations(model, images, stages=None):
 def predict(model, images, batch_size=1000):
     """Predicción y probabilidades [N, 10] del modelo para `images` (por lotes, sin gradientes).
 
-    softmax sirve igual para logits (CNN) que para log-probabilidades (ClassicCNN).
+    softmax sirve igual para logits (CNN) que para log-probabilidades (ClassicCNN). Se
+    predice en modo eval y cada capa vuelve al modo que tenía; si la red no devuelve
+    [N, 10], el ValueError dice qué devuelve.
     """
     images = check_images(model, images)
-    was_training = model.training
-    model.eval()
-    try:
-        probs = torch.cat([torch.softmax(model(images[i:i + batch_size]), dim=1)
-                           for i in range(0, len(images), batch_size)])
-    finally:
-        model.train(was_training)
+    with eval_mode(model):
+        probs = torch.cat([torch.softmax(check_output(model(batch), len(batch)), dim=1)
+                           for batch in images.split(batch_size)])
     return probs.argmax(dim=1), probs
 
 
@@ -88,9 +87,7 @@ def output_probabilities(output):
     softmax de log_softmax(z) es softmax(z).
     """
     output = torch.as_tensor(output).detach().float().flatten()
-    if len(output) != 10:
-        raise ValueError(f"La salida de la red debería tener 10 valores (uno por dígito); tiene {len(output)}. "
-                         "Revisa la última capa: nn.Linear(..., 10).")
+    check_output(output.unsqueeze(0), 1)  # si no son 10 valores, el mismo mensaje que da predict
     return torch.softmax(output, dim=0)
 
 

@@ -2,26 +2,33 @@
 
 La receta (entradas normalizadas, lotes de 256, AdamW con programa OneCycle y
 `channels_last`) lleva la red compacta a >= 99 % de acierto en 5 épocas en una CPU.
-`trained_model` entrena una sola vez y guarda el resultado en la caché: los cuadernos
-que vienen después del entrenamiento lo cargan al instante.
+`trained_model` entrena una sola vez las redes del curso y guarda el resultado en la caché:
+los cuadernos que vienen después del entrenamiento lo cargan al instante. `train_run` hace lo
+mismo con cualquier red, también la que escribe un estudiante.
+
+Sin sorpresas para la red de un estudiante: el truco de velocidad `channels_last` se aplica
+solo a las dos redes del curso (se sabe que aplanan con nn.Flatten, que lo admite; un
+`x.view(-1, 7 * 7 * 64)` falla con él), y la red vuelve siempre con el dispositivo, el
+formato de memoria y el modo (train/eval) que tenía.
 """
 
-import json
-import os
+import contextlib
+import copy
 import random
-import tempfile
 import time
-import warnings
 
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import data
-from .models import build_model
+from .cache import fingerprint, load_run, save_atomic, save_run
+from .capture import eval_mode
+from .checks import check_network, check_output
+from .models import MODELS, build_model
 
-__all__ = ["RECIPE", "recipe", "seed_everything", "pick_device", "loss_fn", "train_epoch", "evaluate", "train",
-           "save_atomic", "Run", "trained_model"]
+__all__ = ["RECIPE", "recipe", "seed_everything", "pick_device", "loss_fn", "is_course_network", "train_epoch",
+           "evaluate", "train", "save_atomic", "Run", "trained_model", "train_run"]
 
 # Receta de cada modelo: épocas, tamaño de lote, tasa máxima de OneCycle y weight decay de AdamW.
 # Con la semilla 0, en 2 núcleos: la compacta llega a 99,2 % y la clásica a 99,2 % (benchmarks/speed.py).
@@ -75,18 +82,75 @@ def loss_fn(output, labels):
     return F.cross_entropy(output, labels)
 
 
+def is_course_network(model):
+    """¿Es `model` una de las dos redes del curso (CNN o ClassicCNN, no una subclase)?
+
+    Solo con ellas se sabe que `channels_last` es seguro: una subclase puede cambiar forward.
+    """
+    return type(model) in MODELS.values()
+
+
+def _device(model):
+    """El dispositivo donde están los pesos de la red (la CPU si no tiene ninguno)."""
+    tensor = next(model.parameters(), None)
+    if tensor is None:
+        tensor = next(model.buffers(), None)
+    return tensor.device if tensor is not None else torch.device("cpu")
+
+
+def _memory_format(model):
+    """channels_last si algún peso 4D de la red está guardado así; si no, el formato normal."""
+    for p in model.parameters():
+        if p.ndim == 4 and not p.is_contiguous() and p.is_contiguous(memory_format=torch.channels_last):
+            return torch.channels_last
+    return torch.contiguous_format
+
+
+def _input_format(model):
+    """Formato de memoria de las imágenes: channels_last solo para una red del curso que ya lo usa."""
+    if is_course_network(model) and _memory_format(model) == torch.channels_last:
+        return torch.channels_last
+    return torch.preserve_format
+
+
+@contextlib.contextmanager
+def _lent(model, device, fast):
+    """La red, prestada al bucle: en `device` (y en channels_last si `fast`) mientras dura el bloque.
+
+    Al salir, también si algo falla, vuelve con el dispositivo, el formato de memoria y el
+    modo de cada capa que tenía: quien la pasó la recupera como era, solo con otros pesos.
+    """
+    home, layout = _device(model), _memory_format(model)
+    modes = [(module, module.training) for module in model.modules()]
+    model.to(device)
+    if fast:
+        model.to(memory_format=torch.channels_last)
+    try:
+        yield model
+    finally:
+        model.to(home)
+        if fast:
+            model.to(memory_format=layout)
+        for module, training in modes:
+            module.training = training
+
+
 def train_epoch(model, digits, optimizer, scheduler=None, batch_size=128, generator=None, device="cpu", bar=None):
     """Una época: para cada lote, zero_grad -> forward -> pérdida -> backward -> step.
 
-    Devuelve (pérdida media, acierto) sobre los ejemplos de entrenamiento vistos.
+    Devuelve (pérdida media, acierto) sobre los ejemplos de entrenamiento vistos. Las
+    imágenes van en channels_last solo si la red es del curso y ya está en ese formato.
     """
     model.train()
+    layout = _input_format(model)
     total_loss, correct, seen = 0.0, 0, 0
     for images, labels in data.batches(digits, batch_size, shuffle=True, generator=generator):
-        images = images.to(device, memory_format=torch.channels_last)
+        if len(labels) == 1 and seen:
+            continue  # un último lote de 1 imagen: BatchNorm en modo train no puede normalizarlo
+        images = images.to(device, memory_format=layout)
         labels = labels.to(device)
         optimizer.zero_grad()
-        output = model(images)
+        output = check_output(model(images), len(labels))
         loss = loss_fn(output, labels)
         loss.backward()
         optimizer.step()
@@ -103,48 +167,47 @@ def train_epoch(model, digits, optimizer, scheduler=None, batch_size=128, genera
 
 @torch.no_grad()
 def evaluate(model, digits, batch_size=1000, device=None):
-    """Pérdida media y acierto del modelo sobre `digits` (sin tocar los pesos)."""
-    device = device or next(model.parameters()).device
-    model.eval()
+    """Pérdida media y acierto del modelo sobre `digits`, en modo eval y sin tocar los pesos.
+
+    La red vuelve con el dispositivo, el formato de memoria y el modo que tenía.
+    """
+    device = torch.device(device) if device else _device(model)
     total_loss, correct = 0.0, 0
-    for images, labels in data.batches(digits, batch_size):
-        images = images.to(device, memory_format=torch.channels_last)
-        labels = labels.to(device)
-        output = model(images)
-        total_loss += F.cross_entropy(output, labels, reduction="sum").item()
-        correct += (output.argmax(dim=1) == labels).sum().item()
+    with _lent(model, device, fast=is_course_network(model)), eval_mode(model):
+        layout = _input_format(model)
+        for images, labels in data.batches(digits, batch_size):
+            images = images.to(device, memory_format=layout)
+            labels = labels.to(device)
+            output = check_output(model(images), len(labels))
+            total_loss += F.cross_entropy(output, labels, reduction="sum").item()
+            correct += (output.argmax(dim=1) == labels).sum().item()
     return total_loss / len(digits), correct / len(digits)
-
-
-def save_atomic(obj, path):
-    """`torch.save` a un fichero temporal y renombrado: un corte nunca deja un fichero a medias."""
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-        os.replace(tmp, path)  # atómico en el mismo sistema de ficheros
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def train(model, train_data, test_data, epochs=5, batch_size=256, max_lr=0.02, weight_decay=0.0, seed=0,
           device=None, progress=True):
-    """Entrena `model` y devuelve (historial, checkpoints).
+    """Entrena `model` (cualquier red que devuelva [N, 10]) y devuelve (historial, checkpoints).
 
     historial: una lista con un diccionario por época (train_loss, train_acc, test_loss,
     test_acc, seconds). checkpoints: los pesos iniciales y los de después de cada época
     (`checkpoints[0]` antes de entrenar, `checkpoints[-1]` al final), todos de esta misma
     ejecución, en la CPU.
+
+    La red se entrena en su sitio y vuelve con el dispositivo, el formato de memoria y el
+    modo que tenía. Antes de empezar, una pasada de prueba con dos imágenes: si un paso no
+    encaja o la salida no es [N, 10], el error dice en español qué paso y qué formas.
     """
     if epochs < 1:
         raise ValueError(f"epochs debe ser >= 1; se recibió {epochs!r}.")
     seed_everything(seed)
     device = torch.device(device) if device else pick_device()
-    model.to(device, memory_format=torch.channels_last)
+    with _lent(model, device, fast=is_course_network(model)):
+        check_network(model, train_data.images[:2].to(device, memory_format=_input_format(model)))
+        return _train_epochs(model, train_data, test_data, epochs, batch_size, max_lr, weight_decay, seed, device,
+                             progress)
+
+
+def _train_epochs(model, train_data, test_data, epochs, batch_size, max_lr, weight_decay, seed, device, progress):
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=max_lr / 25, weight_decay=weight_decay)
     steps = epochs * ((len(train_data) + batch_size - 1) // batch_size)
@@ -164,7 +227,6 @@ def train(model, train_data, test_data, epochs=5, batch_size=256, max_lr=0.02, w
         history.append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                         "test_loss": test_loss, "test_acc": test_acc, "seconds": seconds})
         checkpoints.append(_cpu_state(model))
-    model.eval()
     return history, checkpoints
 
 
@@ -175,18 +237,24 @@ def _cpu_state(model):
 class Run:
     """Un entrenamiento guardado: modelo final, historial y los pesos de cada época."""
 
-    def __init__(self, name, model, history, checkpoints, seed):
+    def __init__(self, name, model, history, checkpoints, seed, path=None, trained_now=True):
         self.name, self.model, self.history, self.checkpoints, self.seed = name, model, history, checkpoints, seed
+        self.path = path  # dónde está guardado (None si no se guardó)
+        self.trained_now = trained_now  # False si salió de la caché
 
     @property
     def test_accuracy(self):
         return self.history[-1]["test_acc"]
 
     def model_at(self, epoch):
-        """Una copia del modelo con los pesos de la época `epoch` (0 = antes de entrenar)."""
+        """Una copia del modelo, en modo eval, con los pesos de la época `epoch` (0 = antes de entrenar).
+
+        La copia sale de `self.model` (copy.deepcopy): vale igual para una red del curso que
+        para la de un estudiante, que no se puede reconstruir a partir de un nombre.
+        """
         if epoch not in range(len(self.checkpoints)):
             raise ValueError(f"epoch debe estar entre 0 y {len(self.checkpoints) - 1}; se recibió {epoch!r}.")
-        model = build_model(self.name)
+        model = copy.deepcopy(self.model)
         model.load_state_dict(self.checkpoints[epoch])
         return model.eval()
 
@@ -209,27 +277,65 @@ def trained_model(name="cnn", epochs=None, seed=0, cache=None, root=None, limit=
     model = build_model(name)
     subset = f"-n{limit}" if limit else ""
     path = data.cache_root(cache) / f"{name}-e{epochs}-s{seed}{subset}-v{CACHE_VERSION}.pt"
-    if path.exists() and not retrain:
-        try:
-            saved = torch.load(path, map_location="cpu", weights_only=True)
-            history, checkpoints = json.loads(saved["history"]), saved["checkpoints"]
-            model.load_state_dict(checkpoints[-1])
-            if len(checkpoints) != epochs + 1:
-                raise ValueError("número de épocas distinto")
-            if progress:
-                print(f"Modelo '{name}' cargado de la caché ({path}).")
-            return Run(name, model.eval(), history, checkpoints, seed)
-        except Exception as error:
-            warnings.warn(f"La caché {path} está dañada ({type(error).__name__}); se vuelve a entrenar.",
-                          stacklevel=2)
+    saved = None if retrain else load_run(path, model, epochs, progress, name)
+    if saved is not None:
+        history, checkpoints, found = saved
+        return Run(name, model.eval(), history, checkpoints, seed, found, trained_now=False)
     train_data = data.load_mnist(train=True, size=model.input_size, root=root, limit=limit)
     test_data = data.load_mnist(train=False, size=model.input_size, root=root)
-    # De nuevo (la carga fallida pudo dejar pesos a medias) y tras fijar la semilla: los pesos
-    # iniciales salen del generador global, y sin ella la misma semilla daría otra red.
+    # Otra vez, tras fijar la semilla: los pesos iniciales salen del generador global, y sin
+    # ella la misma semilla daría otra red.
     seed_everything(seed)
     model = build_model(name)
     history, checkpoints = train(model, train_data, test_data, epochs=epochs, seed=seed, progress=progress,
                                  **settings)
-    model.to("cpu", memory_format=torch.contiguous_format)
-    save_atomic({"history": json.dumps(history), "checkpoints": checkpoints}, path)
-    return Run(name, model.eval(), history, checkpoints, seed)
+    saved_at = save_run(path, history, checkpoints)
+    return Run(name, model.eval(), history, checkpoints, seed, saved_at)
+
+
+def _settings(model, epochs, batch_size, max_lr, weight_decay):
+    """Los ajustes de `train_run`: los indicados y, para el resto, la receta de la red del curso
+    si `model` lo es, o la de la red clásica, prudente para una red nueva."""
+    name = next((n for n, cls in MODELS.items() if type(model) is cls), "classic")
+    settings = dict(RECIPE[name])
+    given = {"epochs": epochs, "batch_size": batch_size, "max_lr": max_lr, "weight_decay": weight_decay}
+    settings.update({k: v for k, v in given.items() if v is not None})
+    for key in ("epochs", "batch_size"):
+        if not isinstance(settings[key], int) or settings[key] < 1:
+            raise ValueError(f"{key} debe ser un entero >= 1; se recibió {settings[key]!r}.")
+    return settings
+
+
+def train_run(model, train_data, test_data, epochs=None, batch_size=None, max_lr=None, weight_decay=None, seed=0,
+              device=None, progress=True, cache=False):
+    """Entrena cualquier red, también la tuya, y devuelve un `Run` como el de las redes del curso:
+    historial, pesos de después de cada época y `run.model_at(época)`. El explorador de kernels
+    (`trazos.widgets.kernel_explorer(run)`) lo recorre época a época.
+
+    `model` se entrena en su sitio (`run.model` es el mismo objeto) y vuelve con el
+    dispositivo, el formato de memoria y el modo que tenía. No necesita `input_size`: las
+    imágenes son las de `train_data` (p. ej. `trazos.load_mnist(size=28, limit=2000)`). Lo que
+    no se indica sale de una receta: la del curso si `model` es CNN o ClassicCNN; si no, la de
+    la red clásica (2 épocas, lotes de 64, max_lr 0,003), prudente para una red nueva.
+
+    `cache=True` (o una carpeta) guarda el resultado y, la próxima vez, lo carga en `model` sin
+    entrenar. La clave es la arquitectura (`cache.architecture_text`), los ajustes y los datos: una red
+    cambiada nunca se confunde con una guardada. No mira los pesos iniciales: misma red, mismos
+    ajustes y mismos datos dan el entrenamiento guardado.
+    """
+    settings = _settings(model, epochs, batch_size, max_lr, weight_decay)
+    epochs = settings.pop("epochs")
+    name = type(model).__name__
+    path = None
+    if cache is not None and cache is not False:
+        key = fingerprint(model, {**settings, "epochs": epochs, "seed": seed, "version": CACHE_VERSION},
+                           train_data, test_data)
+        path = data.cache_root(None if cache is True else cache) / f"{name}-{key}.pt"
+        saved = load_run(path, model, epochs, progress, name)
+        if saved is not None:
+            history, checkpoints, found = saved
+            return Run(name, model, history, checkpoints, seed, found, trained_now=False)
+    history, checkpoints = train(model, train_data, test_data, epochs=epochs, seed=seed, device=device,
+                                 progress=progress, **settings)
+    saved_at = save_run(path, history, checkpoints) if path is not None else None
+    return Run(name, model, history, checkpoints, seed, saved_at)
