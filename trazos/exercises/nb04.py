@@ -1,0 +1,122 @@
+"""Ejercicios del cuaderno 04_entrenamiento.ipynb: normalizar, contar lotes, predecir la pérdida
+de una red sin entrenar y completar el bucle de entrenamiento."""
+
+import math
+import numbers
+
+import torch
+import torch.nn.functional as F
+
+from ..data import MEAN, STD, batches, load_mnist
+from ..models import CNN
+from . import exercise
+
+STEPS, BATCH = 20, 64  # el bucle diminuto del ejercicio 4.4: 20 pasos sobre un mismo lote de 64 imágenes
+
+
+def _integer(answer):
+    """La respuesta como entero (469, 469.0 o un tensor con un solo entero); si no, un error."""
+    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
+        answer = answer.item()
+    if isinstance(answer, numbers.Integral) and not isinstance(answer, bool):
+        return int(answer)
+    if isinstance(answer, float) and answer.is_integer():
+        return int(answer)
+    raise TypeError("se esperaba un número entero")
+
+
+def _number(answer):
+    """La respuesta como número real (un float, un int o un tensor de un solo número); si no, un error."""
+    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
+        answer = answer.item()
+    if isinstance(answer, numbers.Real) and not isinstance(answer, bool):
+        return float(answer)
+    raise TypeError("se esperaba un número")
+
+
+@exercise("4.1", "¿Qué valor tendría el fondo negro si normalizáramos con la media y la desviación típica "
+                 "medidas a 16x16?",
+          "Es la misma fórmula (x − μ)/σ de la sección 1, con x = 0 (el fondo) y la μ y la σ de los píxeles "
+          "a 16x16 que imprime la sección 2.")
+def _(fondo):
+    value = _number(fondo)
+    images = load_mnist(train=True, size=16).images  # normalizadas; los píxeles en [0, 1] son images * STD + MEAN
+    mean, std = images.mean().item() * STD + MEAN, images.std().item() * STD
+    right = (0 - mean) / std
+    if abs(value - (0 - MEAN) / STD) < 0.005:
+        return "Ese es el fondo con la μ y la σ de 28x28 (sección 1); usa las medidas a 16x16."
+    if abs(value + right) < 0.01:
+        return "Revisa el signo: el fondo (0) está por debajo de la media."
+    return abs(value - right) < 0.002  # lo que cambia redondear μ y σ a tres o cuatro decimales
+
+
+@exercise("4.2", "Con lotes de 128, ¿cuántos lotes tiene una época de las 60.000 imágenes y cuántas imágenes "
+                 "lleva el último?",
+          "Divide el número de imágenes de entrenamiento entre el tamaño del lote: los lotes completos y, si sobra "
+          "algo, un lote más con lo que sobra.")
+def _(lotes, ultimo):
+    if isinstance(lotes, float) and not lotes.is_integer():
+        return "El número de lotes es un número entero: un lote o está o no está."
+    try:
+        lotes, ultimo = _integer(lotes), _integer(ultimo)
+    except TypeError:
+        return "Las dos respuestas son números enteros: cuántos lotes y cuántas imágenes."
+    sizes = [len(labels) for _, labels in batches(load_mnist(train=True), 128)]
+    if lotes == len(sizes) - 1:
+        return ("Te falta un lote: las imágenes que sobran tras los lotes completos forman un último lote, "
+                "más pequeño.")
+    if lotes == len(sizes) and ultimo != sizes[-1]:
+        return ("Los lotes están bien; el último se lleva solo las imágenes que sobran después de llenar "
+                "todos los anteriores de 128.")
+    return lotes == len(sizes) and ultimo == sizes[-1]
+
+
+@exercise("4.3", "¿Qué pérdida (entropía cruzada) tendrá una red recién creada sobre un lote?",
+          "Sus diez logits son pequeños y casi iguales: ¿qué probabilidad da entonces softmax a cada dígito, "
+          "también al correcto? La pérdida es −ln de esa probabilidad.")
+def _(perdida):
+    value = _number(perdida)
+    if abs(value - 0.1) < 0.01:
+        return "Eso es una probabilidad, no una pérdida: la pérdida es −ln de la probabilidad del dígito correcto."
+    if abs(value - 1) < 0.01:
+        return "Has usado el logaritmo decimal; la entropía cruzada usa el logaritmo natural (ln)."
+    if abs(value + math.log(10)) < 0.05:
+        return "Revisa el signo: la pérdida es −ln p, y ln p es negativo para p < 1."
+    return abs(value - math.log(10)) < 0.05
+
+
+def _tiny_loop(line):
+    """Las pérdidas del bucle diminuto del ejercicio 4.4 con `line` en el hueco."""
+    code = compile(line, "<tu línea>", "exec")
+    digits = load_mnist(train=True, limit=BATCH)
+    images, labels = digits.images, digits.labels
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = CNN()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(STEPS):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(images), labels)
+        namespace = {"torch": torch, "F": F, "model": model, "optimizer": optimizer, "loss": loss,
+                     "images": images, "labels": labels}
+        exec(code, namespace)  # noqa: S102 - la línea que escribe el estudiante, en su propio cuaderno
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+@exercise("4.4", "¿Qué línea le falta al bucle que no aprende?",
+          "Mira lo que imprime el bucle roto: ¿tienen gradiente los pesos? Repasa cuál de los cinco pasos de la "
+          "sección 4 calcula los gradientes.")
+def _(linea):
+    if not isinstance(linea, str) or not linea.strip():
+        return "Escribe la línea como texto, entre comillas, tal como iría en el bucle."
+    text = linea.strip()
+    if "zero_grad" in text or "step" in text:
+        return "Esa línea ya está en el bucle. Falta otra: compara el bucle con los cinco pasos de la sección 4."
+    losses = _tiny_loop(text)
+    if not losses[-1] < 0.8 * losses[0]:
+        return (f"Con tu línea, la pérdida del lote pasa de {losses[0]:.3f} a {losses[-1]:.3f} en {STEPS} pasos: "
+                "la red sigue sin aprender. ¿Qué paso deja en cada peso el gradiente que usa optimizer.step()?")
+    return True

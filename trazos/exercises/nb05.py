@@ -1,0 +1,120 @@
+"""Ejercicios del cuaderno 05_kernels.ipynb: la forma de los pesos de conv2, un kernel que detecta
+un trazo horizontal, el tamaño de los pesos iniciales y qué kernel aprendido responde a un patrón."""
+
+import numbers
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..data import MEAN, STD
+from ..models import CNN
+from ..training import trained_model
+from . import exercise
+
+SIDE, LINE = 9, 4  # las imágenes de prueba del ejercicio 5.2: 9x9, con el trazo en la fila (o columna) 4
+
+
+def stroke_images():
+    """Imágenes de prueba de 9x9 (fondo 0, trazo 1): línea horizontal, línea vertical y zona clara uniforme."""
+    horizontal = torch.zeros(SIDE, SIDE)
+    horizontal[LINE] = 1
+    return {"horizontal": horizontal, "vertical": horizontal.T.clone(), "uniforme": torch.ones(SIDE, SIDE)}
+
+
+def vertical_line_patch():
+    """Un trozo de 3x3 con una línea vertical clara en la columna central, normalizado como los datos."""
+    pixels = torch.tensor([[0., 1., 0.]] * 3)
+    return (pixels - MEAN) / STD
+
+
+def _kernel(answer):
+    kernel = torch.as_tensor(answer, dtype=torch.float32)
+    if kernel.shape != (3, 3):
+        raise ValueError(f"el kernel debe ser de 3x3 y tiene forma {tuple(kernel.shape)}")
+    return kernel
+
+
+@exercise("5.1", "¿Qué forma tiene conv2.weight, la capa nn.Conv2d(16, 32, kernel_size=3)?",
+          "La forma es [filtros de salida, canales de entrada, alto, ancho] (sección 1): ¿cuántos filtros tiene "
+          "conv2 y cuántos mapas le llegan de conv1?")
+def _(forma):
+    with torch.random.fork_rng():  # crear la red sortea pesos: sin tocar el generador del cuaderno
+        right = tuple(CNN().conv2.weight.shape)
+    if isinstance(forma, str) or any(not isinstance(n, numbers.Integral) or isinstance(n, bool) for n in forma):
+        return "Escribe la forma como una tupla de números enteros, por ejemplo (2, 3, 4, 5)."
+    shape = tuple(int(n) for n in forma)
+    if len(shape) != len(right):
+        return ("Son cuatro números: cada filtro tiene un kernel de 3x3 por cada canal de entrada, así que la "
+                "forma es [filtros, canales de entrada, alto, ancho].")
+    if shape == (right[1], right[0], *right[2:]):
+        return ("Has cambiado el orden: el primer número es el de filtros de salida; el segundo, el de canales "
+                "de entrada.")
+    return shape == right
+
+
+@exercise("5.2", "Diseña un kernel de 3x3 que detecte un trazo horizontal (claro sobre fondo oscuro).",
+          "Piensa en el kernel como una plantilla (sección 2): pesos positivos donde estaría el trazo y negativos "
+          "donde estaría el fondo, arriba y abajo.")
+def _(kernel):
+    k = _kernel(kernel)
+    maps = {name: F.conv2d(image[None, None], k[None, None])[0, 0] for name, image in stroke_images().items()}
+    peak = maps["horizontal"].max().item()
+    on_line = maps["horizontal"][LINE - 1].max().item()  # la fila de la salida con el centro del kernel sobre el trazo
+    if peak <= 0:
+        return ("Tu kernel no da una respuesta positiva sobre la línea horizontal: pon pesos positivos donde va "
+                "el trazo.")
+    if on_line < peak - 1e-6:
+        return ("Tu kernel responde más justo encima o debajo de la línea que sobre ella: eso es un detector de "
+                "bordes (sección 2). Para un trazo, la respuesta más alta debe salir con el centro del kernel "
+                "sobre la propia línea.")
+    if maps["vertical"].max().item() > 0.5 * peak:
+        return ("Tu kernel responde casi igual a una línea vertical. ¿En qué se diferencian una fila clara y una "
+                "columna clara, vistas por los nueve pesos?")
+    if maps["uniforme"].max().item() > 0.5 * peak:
+        return ("Tu kernel responde también a una zona clara sin trazo: compensa con pesos negativos, de modo "
+                "que la suma de los nueve pesos sea (casi) cero.")
+    return True
+
+
+@exercise("5.3", "Si conv2 tuviera 64 canales de entrada, ¿cuál sería la desviación típica de sus pesos "
+                 "iniciales?",
+          "Con la inicialización por defecto de PyTorch, Var(w) = 1/(3·n), con n lo que entra en la suma de un "
+          "filtro (canales · 3 · 3); la desviación típica es la raíz de la varianza.")
+def _(desviacion):
+    if isinstance(desviacion, bool) or not isinstance(desviacion, numbers.Real):
+        raise TypeError("se esperaba un número")
+    value = float(desviacion)
+    with torch.random.fork_rng():  # crear la capa sortea pesos: sin tocar el generador del cuaderno
+        n = nn.Conv2d(64, 32, kernel_size=3).weight[0].numel()  # lo que suma un filtro: canales de entrada · 3 · 3
+    right = (1 / (3 * n)) ** 0.5
+
+    def close(x):
+        return abs(value - x) < 0.02 * x  # se acepta un 2 % de redondeo
+
+    if close(n ** -0.5):
+        return ("Ese es el límite b del sorteo uniforme entre −b y b; la desviación típica de esa uniforme "
+                "es b/√3.")
+    if close(1 / (3 * n)):
+        return "Eso es la varianza; la desviación típica es su raíz cuadrada."
+    if close((2 / n) ** 0.5):
+        return "Esa sería la inicialización de Kaiming (He), Var = 2/n; la de PyTorch por defecto es 1/(3·n)."
+    if close((1 / (3 * 16 * 9)) ** 0.5):
+        return "Esa es la de la conv2 de verdad, con 16 canales; con 64 canales, n cambia."
+    return close(right)
+
+
+@exercise("5.4", "¿Qué kernel aprendido de conv1 responde más a una línea vertical clara?",
+          "Calcula la respuesta de los 16 kernels sobre el patrón, como en la sección 2: la suma de peso × píxel "
+          "más el sesgo de cada filtro; luego busca la mayor (la más positiva).")
+def _(kernel):
+    if isinstance(kernel, bool) or not isinstance(kernel, numbers.Integral) or not 0 <= kernel < 16:
+        return "La respuesta es el número de un kernel de conv1: un entero del 0 al 15."
+    with torch.random.fork_rng():  # cargar la red crea una nueva (sortea pesos): sin tocar el generador del cuaderno
+        conv1 = trained_model("cnn", progress=False).model.conv1  # la red del curso, de la caché, como en el cuaderno
+    with torch.no_grad():
+        patch = vertical_line_patch()
+        responses = (conv1.weight[:, 0] * patch).sum(dim=(1, 2)) + conv1.bias
+    if int(kernel) == int(responses.abs().argmax()) and responses[kernel] < 0:
+        return "Ese kernel da la respuesta más grande en valor absoluto, pero negativa: buscas la más positiva."
+    return bool(responses[kernel] >= responses.max() - 1e-6)
