@@ -1,7 +1,9 @@
-"""La tarea principal en la línea de órdenes: `python -m trazos` (o `trazos`).
+"""La línea de órdenes: `python -m trazos` (o `trazos`).
 
-Hace lo que hacía el `main.py` original: entrena la red, muestra el progreso y el
-acierto final, y escribe todas las figuras en PNG junto con `metrics.json`.
+La tarea principal hace lo que hacía el `main.py` original: entrena la red, muestra el
+progreso y el acierto final, y escribe todas las figuras en PNG junto con `metrics.json`.
+Dos órdenes más para el profesorado: `python -m trazos preparar` (deja lista un aula sin
+internet, en `classroom`) y `python -m trazos clave` (escribe la clave de respuestas).
 """
 
 import argparse
@@ -103,7 +105,9 @@ def parse_args(argv=None):
     parser = SpanishArgumentParser(
         prog="trazos",
         description="Entrena una red convolucional con MNIST y guarda todas las figuras del curso en PNG.",
-        epilog="Ejemplo: python -m trazos --epochs 5 --out figuras",
+        epilog="Ejemplo: python -m trazos --epochs 5 --out figuras. Otras órdenes: «python -m trazos preparar» deja "
+               "lista un aula sin internet (datos, redes entrenadas, cuadernos); «python -m trazos clave» escribe la "
+               "clave de respuestas del profesorado. Cada una tiene su --help.",
         add_help=False,
         formatter_class=SpanishHelpFormatter,
     )
@@ -133,6 +137,13 @@ def save(fig, folder, name):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["preparar"]:
+        from .classroom import main as prepare
+        return prepare(argv[1:])
+    if argv[:1] == ["clave"]:
+        from .exercises.answer_key import main as answer_key
+        return answer_key(argv[1:])
     args = parse_args(argv)
     epochs, _ = recipe(args.model, args.epochs)
     side = MODELS[args.model].input_size  # atributo de la clase: no hace falta crear la red

@@ -1,0 +1,134 @@
+"""Preparar un aula: `python -m trazos preparar` deja una máquina lista para dar el curso sin internet.
+
+Hace, en orden y midiendo cada paso:
+1. los datos: encuentra MNIST (`--data`, `TRAZOS_DATA` o la caché del usuario) y comprueba
+   tamaño y md5 de los cuatro ficheros; si faltan, los descarga (la única vez que hace falta red);
+2. las redes: entrena y guarda en la caché (`--cache` o `TRAZOS_CACHE`) las dos redes del
+   curso, las que cargan los cuadernos; las que ya están en la caché solo se comprueban;
+3. los cuadernos: que cada biblioteca que importan esté instalada, y las extensiones de
+   JupyterLab que dibujan los exploradores.
+
+Termina con una lista en español de lo que está listo, dónde y cuánto tardó cada paso. La
+segunda vez no entrena nada y acaba en segundos. Sin datos y sin red, el error de los datos
+y el código de salida 2.
+"""
+
+import argparse
+import ast
+import importlib.util
+import json
+import time
+from pathlib import Path
+
+from . import data
+from .models import MODELS
+from .training import trained_model
+
+__all__ = ["notebook_imports", "prepare", "main"]
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NAMES = {"cnn": "red compacta (16x16)", "classic": "red clásica (28x28)"}
+# Lo que dibuja los widgets en el navegador: sin estas extensiones, los exploradores salen como texto.
+FRONTENDS = {"jupyterlab_widgets": "ipywidgets en JupyterLab", "anywidget": "el lienzo de «dibuja tu dígito»"}
+
+
+def notebook_imports(folder=NOTEBOOKS):
+    """{módulo de primer nivel: [cuadernos que lo importan]} de los cuadernos de `folder`."""
+    found = {}
+    for path in sorted(Path(folder).glob("[0-9][0-9]_*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        for cell in cells:
+            if cell["cell_type"] != "code":
+                continue
+            source = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.lstrip().startswith(("%", "!")))
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:  # una celda con un hueco a medio escribir no impide mirar las demás
+                continue
+            for node in ast.walk(tree):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+                for name in names:
+                    found.setdefault(name.split(".")[0], set()).add(path.name)
+    return {name: sorted(where) for name, where in sorted(found.items())}
+
+
+def _seconds(start):
+    return f"{time.perf_counter() - start:.1f} s".replace(".", ",")
+
+
+def prepare(root=None, cache=None, folder=NOTEBOOKS, progress=True):
+    """Prepara datos, redes y cuadernos; devuelve las líneas de la lista final (y lanza
+    `data.MNISTDataError` si no hay datos ni forma de descargarlos)."""
+    report = []
+    start = time.perf_counter()
+    found = data.find_mnist(root)  # descarga si hace falta; si no puede, MNISTDataError en español
+    report.append(f"✓ Datos: MNIST en {found / 'MNIST' / 'raw'} (4 ficheros, tamaño y md5 correctos) · {_seconds(start)}")
+
+    for name in MODELS:
+        start = time.perf_counter()
+        run = trained_model(name, cache=cache, root=root, progress=progress)
+        epochs = len(run.history)
+        how = "entrenada ahora" if run.trained_now else "ya estaba en la caché"
+        accuracy = f"{100 * run.test_accuracy:.2f}".replace(".", ",")
+        report.append(f"✓ {NAMES[name].capitalize()}: {epochs} {'época' if epochs == 1 else 'épocas'}, {accuracy} % de acierto en test, {how}, "
+                      f"en {run.path} · {_seconds(start)}")
+
+    start = time.perf_counter()
+    imports = notebook_imports(folder)
+    missing = {name: where for name, where in imports.items() if importlib.util.find_spec(name) is None}
+    missing.update({name: [what] for name, what in FRONTENDS.items() if importlib.util.find_spec(name) is None})
+    notebooks = len(list(Path(folder).glob("[0-9][0-9]_*.ipynb")))
+    if missing:
+        for name, where in missing.items():
+            report.append(f"✗ Falta la biblioteca {name} (la usa {', '.join(where)}): instálala con "
+                          f"pip install -e \".[test]\" desde la carpeta del curso.")
+    else:
+        report.append(f"✓ Cuadernos: {notebooks} en {folder}, sus {len(imports)} bibliotecas instaladas y los "
+                      f"widgets listos para el navegador · {_seconds(start)}")
+    return report, not missing
+
+
+def _parse(argv):
+    from .cli import SpanishArgumentParser, SpanishHelpFormatter
+    parser = SpanishArgumentParser(
+        prog="trazos preparar", formatter_class=SpanishHelpFormatter, add_help=False,
+        description="Deja esta máquina lista para dar el curso sin internet: datos, redes entrenadas y cuadernos.",
+        epilog="Ejemplo, para una carpeta compartida en un servidor: python -m trazos preparar --cache /srv/trazos/modelos "
+               "--data /srv/trazos/datos")
+    parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
+    parser.add_argument("--data", type=Path, default=None, metavar="CARPETA",
+                        help="carpeta de datos que contiene (o contendrá) MNIST/raw (por defecto: $TRAZOS_DATA o "
+                             "~/.cache/trazos/data)")
+    parser.add_argument("--cache", type=Path, default=None, metavar="CARPETA",
+                        help="carpeta donde se guardan las redes entrenadas (por defecto: $TRAZOS_CACHE o "
+                             "~/.cache/trazos/models)")
+    parser._optionals.title = "opciones"
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = _parse(argv)
+    print("Preparando el aula: datos, redes y cuadernos.")
+    start = time.perf_counter()
+    try:
+        report, ready = prepare(args.data, args.cache)
+    except data.MNISTDataError as error:
+        print(f"Error: {error}", flush=True)
+        return 2
+    except KeyboardInterrupt:
+        print("\nPreparación interrumpida. Lo que ya estaba guardado sigue valiendo; vuelve a ejecutar la orden.")
+        return 130
+    print("\nLista del aula:")
+    for line in report:
+        print(f"  {line}")
+    cache = data.cache_root(args.cache)
+    where = f"TRAZOS_DATA={data.data_root(args.data)} TRAZOS_CACHE={cache}"
+    print(f"\nTotal: {_seconds(start)}.", end=" ")
+    if not ready:
+        print("Falta algo (✗ arriba): arréglalo y vuelve a ejecutar la orden.")
+        return 1
+    print("Listo: desde ahora el curso funciona sin conexión.")
+    print(f"Para compartirlas (p. ej. en un servidor, de solo lectura para los estudiantes): {where}. "
+          "Lo que entrene cada estudiante se guarda en su propia caché.")
+    return 0
