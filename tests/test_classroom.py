@@ -7,7 +7,6 @@ entonces los bits de permiso).
 """
 
 import functools
-import json
 import os
 import shutil
 import stat
