@@ -16,11 +16,15 @@ cuadernos: están en la carpeta `soluciones/` del repositorio, para el profesora
 """
 
 import importlib
+import numbers
 import pkgutil
 from dataclasses import dataclass
 from typing import Callable
 
-__all__ = ["Exercise", "EXERCISES", "exercise", "check", "status", "PENDING", "WRONG", "RIGHT"]
+import torch
+
+__all__ = ["Exercise", "EXERCISES", "exercise", "check", "status", "as_number", "as_integer", "as_shape",
+           "PENDING", "WRONG", "RIGHT"]
 
 # Las marcas con que empieza cada veredicto: las buscan las pruebas y la clave de respuestas.
 PENDING, WRONG, RIGHT = "⏳", "❌", "✅"
@@ -47,6 +51,32 @@ def exercise(key, question, hint):
         EXERCISES[key] = Exercise(key, question, checker, hint)
         return checker
     return register
+
+
+def as_number(answer):
+    """La respuesta como float si es un número (7, 0.5 o un tensor de un solo número); si no, None.
+
+    True y False no cuentan: en Python son números, pero nadie los escribe como tales.
+    """
+    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
+        answer = answer.item()
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
+        return None
+    return float(answer)
+
+
+def as_integer(answer):
+    """La respuesta como int si es un número entero (7, 7.0 o un tensor con un 7); si no, None."""
+    value = as_number(answer)
+    return int(value) if value is not None and value.is_integer() else None
+
+
+def as_shape(answer):
+    """La respuesta como tupla de enteros si es una forma ((4, 8, 8), [4, 8, 8], torch.Size); si no, None."""
+    if not isinstance(answer, (tuple, list, torch.Size)):
+        return None
+    sizes = [as_integer(n) for n in answer]
+    return None if any(n is None for n in sizes) else tuple(sizes)
 
 
 def _load_all():

@@ -11,14 +11,9 @@ import numbers
 import torch
 import torch.nn.functional as F
 
-from . import exercise
+from . import as_integer, exercise
 
 
-def _whole(answer):
-    """True si `answer` es un número entero (7 o 7.0), no un texto, una tupla ni True/False."""
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
-        return False
-    return float(answer).is_integer()
 
 
 def _conv_side(n, kernel_size, padding=0, stride=1):
@@ -41,7 +36,7 @@ def _number_hint(answer):
         return "basta con un número, el lado: la imagen sale cuadrada."
     if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
         return "escribe el lado como un número, sin comillas."
-    if not _whole(answer):
+    if as_integer(answer) is None:
         return "el lado es un número entero de píxeles: toma el suelo ⌊ ⌋ de la división antes de sumar 1."
     return None
 
@@ -65,7 +60,7 @@ def kernel_five(side):
 @exercise("1.2", "Con kernel 5 y stride 1, ¿qué padding conserva el lado de 28?",
           "busca p para que n + 2p − k + 1 valga n (la regla práctica de la sección 2).")
 def keep_the_side(padding):
-    if not _whole(padding) or padding < 0:
+    if as_integer(padding) is None or padding < 0:
         return "el padding es un número entero de filas de ceros, 0 o más."
     side = _conv_side(28, 5, padding=int(padding))
     if side == 28:
@@ -114,7 +109,7 @@ def stride_three(side, lost):
     hint = _number_hint(side)
     if hint:
         return hint
-    if not _whole(lost):
+    if as_integer(lost) is None:
         return "las columnas que no toca ningún kernel son un número entero, 0 o más."
     real = _conv_side(7, 3, stride=3)
     touched = 3 * (real - 1) + 3  # la última posición empieza en 3·(salida − 1) y ocupa 3 columnas

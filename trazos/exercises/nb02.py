@@ -7,13 +7,12 @@ del cuaderno.
 """
 
 import math
-import numbers
 
 import torch
 import torch.nn.functional as F
 
 from ..diagrams import naive_softmax
-from . import exercise
+from . import as_number, exercise
 
 
 def _logits():
@@ -21,8 +20,6 @@ def _logits():
     return torch.randn(6, 10, generator=torch.Generator().manual_seed(0))
 
 
-def _number(answer):
-    return isinstance(answer, numbers.Real) and not isinstance(answer, bool)
 
 
 def _loss(*probabilities):
@@ -45,7 +42,7 @@ def which_axis(axis, count):
     if not ones.all():
         return ("una fila son las 10 puntuaciones de una imagen; una columna, la misma clase en las 6 imágenes. "
                 "¿Cuál de las dos recorre la dimensión 1?")
-    if not _number(count) or count != len(ones):
+    if as_number(count) is None or count != len(ones):
         return "la primera está bien. Hay una suma por cada fila: mira la forma de los logits (sección 1)."
     return True
 
@@ -55,7 +52,7 @@ def which_axis(axis, count):
 def softmax_by_hand(probs):
     if isinstance(probs, torch.Tensor):
         probs = probs.flatten().tolist()
-    if not isinstance(probs, (list, tuple)) or not all(_number(p) for p in probs):
+    if not isinstance(probs, (list, tuple)) or not all(as_number(p) is not None for p in probs):
         return "escribe una lista de tres números entre corchetes: [p0, p1, p2]."
     probs = torch.as_tensor([float(p) for p in probs], dtype=torch.float64)
     if len(probs) != 3:
@@ -93,7 +90,7 @@ def transposed_dim(dim):
 @exercise("2.5", "Pérdida de una imagen con p = 0.2 en su clase, y de un lote de dos con p = 0.5 y p = 0.1.",
           "la pérdida de una imagen es −log p_y, con el logaritmo natural; la de un lote, la media (sección 7).")
 def loss_by_hand(one, batch):
-    if not (_number(one) and _number(batch)):
+    if None in (as_number(one), as_number(batch)):
         return "las dos respuestas son números, con dos decimales."
     if one < 0 or batch < 0:
         return "la pérdida es −log p: log p es negativo, y con el signo cambiado la pérdida es positiva."
@@ -117,7 +114,7 @@ def loss_by_hand(one, batch):
           "exp(x) en float32 da inf cuando x pasa de unos 88.7; busca cuándo llega ahí el mayor logit de c·z "
           "(sección 6).")
 def overflow_scale(scale):
-    if not _number(scale) or not float(scale).is_integer() or scale < 1:
+    if as_number(scale) is None or not float(scale).is_integer() or scale < 1:
         return "la escala es un número entero positivo."
     scale = int(scale)
     z = torch.tensor([[2.0, 1.0, 0.0]])

@@ -5,13 +5,12 @@ PyTorch: tienen formas y número de parámetros, pero no datos. Así cada compro
 instantánea y no gasta números aleatorios (el cuaderno sigue igual con el ejercicio hecho o no).
 """
 
-import numbers
 
 import torch
 from torch import nn
 
 from ..models import CNN, ClassicCNN
-from . import exercise
+from . import as_integer, as_shape, exercise
 
 META = torch.device("meta")
 
@@ -20,22 +19,15 @@ def _count(*modules):
     return sum(p.numel() for m in modules for p in m.parameters())
 
 
-def _whole(answer):
-    return isinstance(answer, numbers.Integral) and not isinstance(answer, bool)
 
 
-def _shape(answer):
-    """La forma como tupla de enteros, o None si `answer` no es una lista de enteros."""
-    if isinstance(answer, (tuple, list, torch.Size)) and all(_whole(n) for n in answer):
-        return tuple(answer)
-    return None
 
 
 @exercise("3.1", "Forma de la salida de nn.Conv2d(16, 8, kernel_size=5) con una entrada [4, 16, 12, 12].",
           "[lote, canales, alto, ancho]: el lote no cambia, los canales son el número de filtros y el lado sale de "
           "la fórmula del cuaderno 01.")
 def conv_shape(shape):
-    shape = _shape(shape)
+    shape = as_shape(shape)
     if shape is None:
         return "escribe la forma como una tupla de cuatro enteros: (lote, canales, alto, ancho)."
     with META:
@@ -55,7 +47,7 @@ def conv_shape(shape):
           "salida · (entrada · k · k) + salida: un filtro por canal de salida, con un kernel de k x k por canal de "
           "entrada, y un sesgo por filtro (sección 4).")
 def conv_params(count):
-    if not _whole(count):
+    if as_integer(count) is None:
         return "el número de parámetros es un número entero."
     with META:
         real = _count(nn.Conv2d(8, 24, kernel_size=5))
@@ -72,7 +64,7 @@ def conv_params(count):
           "sigue el lado etapa a etapa (la convolución con padding 1 lo conserva, cada pooling lo divide entre 2) y "
           "multiplica lado · lado · canales.")
 def compact_at_28(count):
-    if not _whole(count):
+    if as_integer(count) is None:
         return "es un número entero: cuántos números salen de flatten."
     with META:
         features = nn.Sequential(*list(CNN().children())[:-1])  # todas las etapas menos fc
@@ -88,7 +80,7 @@ def compact_at_28(count):
           "las convoluciones no cambian; recalcula fc1 (3136 entradas, 64 salidas) y fc2 (64 entradas, 10 salidas), "
           "cada una con sus sesgos (sección 6).")
 def smaller_classic(count):
-    if not _whole(count):
+    if as_integer(count) is None:
         return "el número de parámetros es un número entero."
     with META:
         net = ClassicCNN()

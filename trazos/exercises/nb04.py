@@ -2,36 +2,19 @@
 de una red sin entrenar y completar el bucle de entrenamiento."""
 
 import math
-import numbers
 
 import torch
 import torch.nn.functional as F
 
 from ..data import MEAN, STD, batches, load_mnist
 from ..models import CNN
-from . import exercise
+from . import as_integer, as_number, exercise
 
 STEPS, BATCH = 20, 64  # el bucle diminuto del ejercicio 4.4: 20 pasos sobre un mismo lote de 64 imágenes
 
 
-def _integer(answer):
-    """La respuesta como entero (469, 469.0 o un tensor con un solo entero); si no, un error."""
-    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
-        answer = answer.item()
-    if isinstance(answer, numbers.Integral) and not isinstance(answer, bool):
-        return int(answer)
-    if isinstance(answer, float) and answer.is_integer():
-        return int(answer)
-    raise TypeError("se esperaba un número entero")
 
 
-def _number(answer):
-    """La respuesta como número real (un float, un int o un tensor de un solo número); si no, un error."""
-    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
-        answer = answer.item()
-    if isinstance(answer, numbers.Real) and not isinstance(answer, bool):
-        return float(answer)
-    raise TypeError("se esperaba un número")
 
 
 @exercise("4.1", "¿Qué valor tendría el fondo negro si normalizáramos con la media y la desviación típica "
@@ -39,7 +22,9 @@ def _number(answer):
           "Es la misma fórmula (x − μ)/σ de la sección 1, con x = 0 (el fondo) y la μ y la σ de los píxeles "
           "a 16x16 que imprime la sección 2.")
 def _(fondo):
-    value = _number(fondo)
+    value = as_number(fondo)
+    if value is None:
+        return "Escribe la respuesta como un número, sin comillas."
     images = load_mnist(train=True, size=16).images  # normalizadas; los píxeles en [0, 1] son images * STD + MEAN
     mean, std = images.mean().item() * STD + MEAN, images.std().item() * STD
     right = (0 - mean) / std
@@ -57,9 +42,8 @@ def _(fondo):
 def _(lotes, ultimo):
     if isinstance(lotes, float) and not lotes.is_integer():
         return "El número de lotes es un número entero: un lote o está o no está."
-    try:
-        lotes, ultimo = _integer(lotes), _integer(ultimo)
-    except TypeError:
+    lotes, ultimo = as_integer(lotes), as_integer(ultimo)
+    if None in (lotes, ultimo):
         return "Las dos respuestas son números enteros: cuántos lotes y cuántas imágenes."
     sizes = [len(labels) for _, labels in batches(load_mnist(train=True), 128)]
     if lotes == len(sizes) - 1:
@@ -75,7 +59,9 @@ def _(lotes, ultimo):
           "Sus diez logits son pequeños y casi iguales: ¿qué probabilidad da entonces softmax a cada dígito, "
           "también al correcto? La pérdida es −ln de esa probabilidad.")
 def _(perdida):
-    value = _number(perdida)
+    value = as_number(perdida)
+    if value is None:
+        return "Escribe la respuesta como un número, sin comillas."
     if abs(value - 0.1) < 0.01:
         return "Eso es una probabilidad, no una pérdida: la pérdida es −ln de la probabilidad del dígito correcto."
     if abs(value - 1) < 0.01:

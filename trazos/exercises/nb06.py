@@ -6,14 +6,13 @@ obliga a cargar la red).
 """
 
 import functools
-import numbers
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..models import CNN
-from . import exercise
+from . import as_integer, as_shape, exercise
 
 # La matriz del ejercicio 6.3 (el cuaderno la importa de aquí: así es la misma en los dos sitios).
 GRID = torch.tensor([[0.0, 1.5, 0.2, 0.0],
@@ -24,21 +23,8 @@ GRID = torch.tensor([[0.0, 1.5, 0.2, 0.0],
 CONV_PART = ("conv1", "relu1", "pool1", "conv2", "relu2", "pool2")  # los pasos con mapas
 
 
-def _integer(value):
-    """`value` como int si es un entero de verdad (no bool, no 3.5); si no, None."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
-            return int(value)
-        return None
-    return int(value)
 
 
-def _shape(value):
-    """`value` como tupla de enteros (tupla, lista o torch.Size); si no, None."""
-    if not isinstance(value, (tuple, list, torch.Size)):
-        return None
-    items = [_integer(v) for v in value]
-    return None if any(v is None for v in items) else tuple(items)
 
 
 @functools.lru_cache(maxsize=1)
@@ -62,7 +48,7 @@ def shift_right(x):
           "Sección 1: cada convolución (con padding=1) conserva el lado y fija los canales; cada pooling de 2x2 "
           "divide el lado entre 2 y deja los canales igual.")
 def _(forma):
-    shape = _shape(forma)
+    shape = as_shape(forma)
     if shape is None or len(shape) != 3:
         return "Escribe tres números entre paréntesis: (canales, alto, ancho), sin la dimensión del lote."
     x = torch.zeros(1, 1, 28, 28)
@@ -85,7 +71,7 @@ def _(forma):
           "Sección 3: dos kernels de 3x3 seguidos dan uno de 5x5. Piensa en cuántos píxeles de la entrada mira un "
           "valor de la salida, y cuánto añade al lado cada convolución nueva.")
 def _(lado):
-    side = _integer(lado)
+    side = as_integer(lado)
     if side is None:
         return "La respuesta es un número entero: el lado del kernel equivalente."
     from ..shapes import conv_output_size
@@ -106,7 +92,7 @@ def _(lado):
           "Sección 4: el máximo de una ventana sigue en ella tras moverse un píxel a la derecha solo si estaba en "
           "su columna izquierda; si no, pasa a la ventana vecina, y a la ventana entra otra columna.")
 def _(iguales):
-    count = _integer(iguales)
+    count = as_integer(iguales)
     if count is None:
         return "La respuesta es un número entero de ventanas (de 0 a 4)."
     before = F.max_pool2d(GRID[None, None], 2)
@@ -118,7 +104,7 @@ def _(iguales):
           "Sección 4: `original` y `moved` tienen las salidas de fc de los 1000 primeros dígitos, sin mover y "
           "movidos; busca dónde su argmax no coincide (torch.nonzero).")
 def _(indice):
-    i = _integer(indice)
+    i = as_integer(indice)
     if i is None:
         return "La respuesta es un índice del test: un número entero."
     test = _test()
@@ -154,7 +140,7 @@ def receptive_field(model, steps=CONV_PART):
           "Ve hacia atrás paso a paso: un valor de conv1 ve 3x3 píxeles; una ventana de pooling junta 2x2 valores "
           "vecinos, y dos valores vecinos de pool1 están a 2 píxeles de distancia en la imagen.")
 def _(lado):
-    side = _integer(lado)
+    side = as_integer(lado)
     if side is None:
         return "La respuesta es un número entero: el lado del trozo de imagen."
     model = CNN()  # solo importan los tamaños de kernel y los strides

@@ -6,21 +6,11 @@ memoria). Antes de calcular nada se rechaza lo que no es un entero.
 """
 
 import functools
-import numbers
-
-import torch
-
-from . import exercise
 
 
-def _integer(value):
-    """`value` como int si es un entero de verdad (no bool, no 3.5); si no, None."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point() \
-            and value.dtype != torch.bool:
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        return None
-    return int(value)
+from . import as_integer, exercise
+
+
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,7 +32,7 @@ ASKED_DIGIT = 9  # el dígito del ejercicio 7.1
           "Sección 2: una fila responde a «de los d de verdad, ¿qué dijo la red?» y una columna a «cuando la red "
           "dice d, ¿qué eran?». Elige la buena y quita los aciertos.")
 def _(falsos):
-    count = _integer(falsos)
+    count = as_integer(falsos)
     if count is None:
         return "La respuesta es un número entero de imágenes."
     *_, matrix = results()
@@ -61,7 +51,7 @@ def _(falsos):
           "Sección 2: la precisión de d es su casilla de la diagonal entre el total de su columna; calcúlala para "
           "los diez dígitos con `matrix`.")
 def _(digito):
-    d = _integer(digito)
+    d = as_integer(digito)
     if d is None or not 0 <= d <= 9:
         return "La respuesta es un dígito, de 0 a 9."
     *_, matrix = results()
@@ -77,7 +67,7 @@ def _(digito):
           "Sección 3: `pairs[0]` es el par (verdadero, predicho) más confundido; busca un índice con esa etiqueta "
           "y esa predicción (con torch.nonzero sobre `test.labels` y `predictions`).")
 def _(indice):
-    i = _integer(indice)
+    i = as_integer(indice)
     if i is None:
         return "La respuesta es un índice del test: un número entero."
     labels, predictions, _, matrix = results()
@@ -100,7 +90,7 @@ def _(indice):
           "Sección 4: la persona revisa las imágenes con la probabilidad por debajo de un umbral. ¿Qué umbral deja "
           "fuera incluso el error más seguro de la galería? Cuenta las imágenes que no lo superan.")
 def _(revisar):
-    count = _integer(revisar)
+    count = as_integer(revisar)
     if count is None:
         return "La respuesta es un número entero de imágenes."
     labels, predictions, probs, _ = results()

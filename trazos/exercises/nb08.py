@@ -13,16 +13,11 @@ import numpy as np
 import torch
 
 from ..widgets.canvas import CANVAS
-from . import exercise
+from . import as_integer, exercise
 
 CLOSE = 0.2  # ejercicio 8.1: «a menos del 20 % de su forma final»
 
 
-def _integer(value):
-    """`value` como int si es un entero de verdad (no bool, no 3.5); si no, None."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        return None
-    return int(value)
 
 
 @functools.lru_cache(maxsize=1)
@@ -35,7 +30,7 @@ def _run():
           "Sección 2: `history[e]` son los pesos de conv1 tras la época e. Compara, para cada e, la distancia "
           "‖W_e − W_final‖ (np.linalg.norm) con el 20 % de ‖W_final − W_0‖.")
 def _(epoca):
-    e = _integer(epoca)
+    e = as_integer(epoca)
     if e is None:
         return "La respuesta es un número de época (un entero; 0 es antes de entrenar)."
     from ..inspection import kernel_history
@@ -56,7 +51,7 @@ def _(epoca):
           "Sección 3: con la fórmula floor((n + 2p − k)/s) + 1, busca el p con el que cada convolución deja el lado "
           "igual (n = 16 y luego 8); pruébalo en el explorador de padding.")
 def _(padding):
-    p = _integer(padding)
+    p = as_integer(padding)
     if p is None or p < 0:
         return "El padding es un número entero de píxeles, 0 o más."
     from ..shapes import network_shapes
