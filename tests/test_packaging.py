@@ -206,3 +206,14 @@ def test_the_wheel_contains_every_file_of_the_package(tmp_path):
     on_disk = {path.relative_to(source).as_posix() for path in (source / "trazos").rglob("*") if path.is_file()}
     assert "trazos/cli.py" in on_disk and any(name.endswith(".js") for name in on_disk)
     assert sorted(on_disk - in_wheel) == [], "ficheros del paquete que no entran en la rueda"
+
+
+def test_the_version_is_defined_once():
+    """La versión vive en trazos.__version__; pyproject la lee de ahí y no repite el número."""
+    import importlib.metadata
+
+    import trazos
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "trazos.__version__"}
+    assert importlib.metadata.version("trazos") == trazos.__version__
