@@ -14,7 +14,7 @@ import torch
 from matplotlib.patches import FancyBboxPatch
 
 from .capture import capture
-from .models import input_side
+from .models import input_shape
 from .plots import Figure
 
 __all__ = ["plot_architecture"]
@@ -76,19 +76,6 @@ def _title_line(step):
     return _short(step.name, max(8, (160 - 5 * len(kind)) // 6)), kind  # unos 6 pt por letra del nombre, 5 del tipo
 
 
-def _input_shape(model, input_size):
-    """(canales, alto, ancho) de la entrada: de `input_size` (un lado o una tupla) o del modelo."""
-    if input_size is None:
-        try:
-            input_size = input_side(model)
-        except ValueError:
-            raise ValueError("Indica el lado de las imágenes, plot_architecture(modelo, input_size=28), o añade "
-                             "modelo.input_size = 28 a la red.") from None
-    if isinstance(input_size, int):
-        return (1, input_size, input_size)
-    return tuple(input_size)
-
-
 def _layout(count, max_rows):
     """(filas, columnas) para `count` cajas: columnas de igual altura, como mucho `max_rows` cajas."""
     columns = math.ceil(count / max_rows)
@@ -129,7 +116,7 @@ def plot_architecture(model, input_size=None, max_rows=6):
     de arriba abajo y de izquierda a derecha; la caja de borde grueso es la salida. Devuelve
     una `Figure` que Jupyter muestra sola. Si un paso no encaja, el error dice cuál.
     """
-    shape = _input_shape(model, input_size)
+    shape = input_shape(model, input_size)
     steps = capture(model, torch.zeros(1, *shape))
     boxes = [(INPUT, (("entrada", "imagen"), ("x".join(map(str, shape)), "")))]
     boxes += [(_family(s.kind), (_title_line(s), ("x".join(map(str, s.output.shape[1:])) or "1",

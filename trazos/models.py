@@ -12,7 +12,7 @@ qué capas convolucionales tiene y de qué lado son sus imágenes.
 
 from torch import nn
 
-__all__ = ["CNN", "ClassicCNN", "MODELS", "build_model", "conv_layers", "input_side"]
+__all__ = ["CNN", "ClassicCNN", "MODELS", "build_model", "conv_layers", "input_side", "input_shape"]
 
 
 class CNN(nn.Module):
@@ -99,3 +99,17 @@ def input_side(model, images=None):
         return int(images.shape[-1])
     raise ValueError("No sé de qué tamaño son las imágenes de esta red: añade el lado en píxeles con "
                      "modelo.input_size = 28 (o 16), o pasa también las imágenes (digits=...).")
+
+
+def input_shape(model, input_size=None):
+    """(canales, alto, ancho) de una imagen de entrada, para las funciones que aceptan `input_size=`.
+
+    `input_size` puede ser un lado (28) o una tupla (1, 28, 28); si no se da, 1 x L x L con el
+    lado de `input_side(model)`. Sin ninguno de los dos, un ValueError dice cómo indicarlo.
+    """
+    if input_size is None:
+        if getattr(model, "input_size", None) is None:
+            raise ValueError("No sé de qué tamaño son las imágenes de esta red: indícalo con input_size=28 (o 16, "
+                             "o una tupla como (1, 28, 28)), o añade modelo.input_size = 28 a la red.")
+        input_size = input_side(model)
+    return (1, input_size, input_size) if isinstance(input_size, int) else tuple(input_size)

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .capture import capture
-from .models import input_side
+from .models import input_shape
 
 __all__ = ["conv_output_size", "conv_formula", "summary", "ShapeTable", "network_shapes"]
 
@@ -74,18 +74,11 @@ def summary(model, input_size=None):
     """Tabla de cualquier `nn.Module`: cada paso de forward con su forma de salida (sin el lote)
     y sus parámetros, también las funciones (F.relu, x.view) y cada uso de un módulo reutilizado.
 
-    `input_size` es (canales, alto, ancho); si se omite se usa 1 x L x L con L = model.input_size.
+    `input_size` es (canales, alto, ancho) o un lado; si se omite, 1 x L x L con L = model.input_size.
     Si un paso no encaja (p. ej. la `Linear` tras cambiar el padding), el ValueError dice cuál.
     """
-    if input_size is None:
-        try:
-            side = input_side(model)
-        except ValueError:
-            raise ValueError("Indica input_size=(canales, alto, ancho): este modelo no tiene atributo "
-                             "input_size.") from None
-        input_size = (1, side, side)
     # Una imagen de ceros basta: las formas no dependen de los valores.
-    steps = capture(model, torch.zeros(1, *input_size))
+    steps = capture(model, torch.zeros(1, *input_shape(model, input_size)))
     return ShapeTable({"name": s.name, "type": s.kind, "shape": tuple(s.output.shape[1:]), "params": s.params}
                       for s in steps)
 
