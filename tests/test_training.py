@@ -409,3 +409,21 @@ def test_architecture_text_sees_forward_even_without_source():
         exec(template.format(function=function), namespace)  # noqa: S102 - así no hay fichero fuente
         texts.append(architecture_text(namespace["Net"]()))
     assert texts[0] != texts[1] and texts[0] == texts[2]
+
+
+def test_saved_runs_are_readable_by_others_like_any_new_file(tmp_path):
+    """En un servidor, los estudiantes leen las redes que guarda el profesorado: el fichero de la
+    caché tiene los permisos de un fichero nuevo cualquiera (0666 menos la umask), no 0600."""
+    import os
+    import stat
+
+    from trazos.cache import save_atomic
+    mask = os.umask(0o022)
+    try:
+        save_atomic({"x": 1}, tmp_path / "red.pt")
+        plain = tmp_path / "normal.txt"
+        plain.write_text("x")
+    finally:
+        os.umask(mask)
+    mode = stat.S_IMODE((tmp_path / "red.pt").stat().st_mode)
+    assert mode == stat.S_IMODE(plain.stat().st_mode) == 0o644

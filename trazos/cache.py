@@ -30,6 +30,11 @@ def save_atomic(obj, path):
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(obj, f)
+        # mkstemp crea el fichero solo para su dueño (0600): los permisos de un fichero normal
+        # (0666 menos la umask), para que los estudiantes lean las redes que prepara el profesorado.
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, path)  # atómico en el mismo sistema de ficheros
     except BaseException:
         if os.path.exists(tmp):
