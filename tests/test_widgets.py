@@ -189,6 +189,7 @@ def test_kernel_explorer_layers_and_views(run):
     assert np.array_equal(history[1], run.checkpoints[1]["conv2.weight"].numpy())
     assert count_tiles(explorer.picture.value) == 16
     assert explorer.filter.disabled  # conv1 tiene un solo canal de entrada: un kernel por filtro
+    assert explorer.filter.label == "todos"  # lo que se ve en el desplegable (con valor None, nada)
     explorer.layer.value = "conv2"
     # conv2 empieza por un filtro, el que más cambió, con sus 16 kernels grandes...
     most = int(render.kernel_changes(history, 1).sum(axis=1).argmax())
@@ -201,7 +202,8 @@ def test_kernel_explorer_layers_and_views(run):
     assert "filtro 0: sus 16 kernels" in text(explorer.caption.value)
     assert not np.array_equal(decode(explorer.picture.value), shown)
     # ...y «todos» enseña la rejilla entera.
-    explorer.filter.value = None
+    explorer.filter.value = "todos"  # un texto, no None: con None el desplegable se vería vacío
+    assert explorer.filter.label == "todos"
     assert "32x16 kernels de 3x3" in text(explorer.caption.value)
     assert count_tiles(explorer.picture.value) == 32 * 16
     explorer.layer.value = "conv1"

@@ -233,7 +233,7 @@ def kernel_picture(weights, view="después", epoch=-1, filter=None, highlight=4,
 # Activaciones: un mosaico de mapas con una sola escala de color para todos.
 
 def map_tiles(output):
-    """Salida de una etapa (sin el lote) -> (tiles [N, h, w], descripción).
+    """Salida de un paso (sin el lote) -> (tiles [N, h, w], descripción).
 
     Un mapa por canal si la salida es [C, H, W]; un vector (flatten, fc, probabilidades) se
     dibuja como una tira de casillas en filas de 32, porque no tiene mapas 2D.
@@ -258,7 +258,7 @@ def _map_limits(tiles):
 
 
 def maps_grid(output, cols=MAP_COLUMNS, gap=1):
-    """Los mapas de una etapa en un array 2D con huecos NaN y su escala común (mín, máx).
+    """Los mapas de un paso en un array 2D con huecos NaN y su escala común (mín, máx).
 
     Es la misma disposición que `maps_picture`: canal c en la fila c // cols, columna c % cols.
     """
@@ -267,7 +267,7 @@ def maps_grid(output, cols=MAP_COLUMNS, gap=1):
 
 
 def maps_picture(output, cell=72, cols=MAP_COLUMNS, cmap=SEQUENTIAL):
-    """Mosaico de los mapas de una etapa ([C, H, W]) o de un vector ([F]) como imagen PIL.
+    """Mosaico de los mapas de un paso ([C, H, W]) o de un vector ([F]) como imagen PIL.
 
     Todos los mapas comparten la escala de color (oscuro = bajo, amarillo = alto): así se ve
     qué canales responden más a la imagen. Cada mapa mide unos `cell` píxeles de lado.
@@ -281,7 +281,7 @@ def maps_picture(output, cell=72, cols=MAP_COLUMNS, cmap=SEQUENTIAL):
 
 
 def describe_stage(stage, output):
-    """Texto corto: qué forma tiene la salida de la etapa."""
+    """Texto corto: qué forma tiene la salida del paso."""
     return f"{stage}: {map_tiles(output)[1]}"
 
 

@@ -110,10 +110,10 @@ def draw_explorer(model=None, side=None):
     left = widgets.VBox([canvas, erase])
     middle = widgets.VBox([widgets.HTML("<b>Así lo ve la red</b> (recortado, centrado y a "
                                         f"{side}x{side}, como MNIST)"), seen, prediction, bars])
-    # Las etapas, una al lado de otra mientras quepan: el explorador entero cabe en una pantalla.
+    # Los pasos, uno al lado de otra mientras quepan: el explorador entero cabe en una pantalla.
     steps = widgets.Box(rows, layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start",
                                                     grid_gap="4px 24px"))
-    return explorer([widgets.HBox([left, middle]), widgets.HTML("<b>Activaciones de cada etapa</b>"),
+    return explorer([widgets.HBox([left, middle]), widgets.HTML("<b>Activaciones de cada paso</b>"),
                      steps, message], "trazos-draw-explorer",
                     canvas=canvas, erase=erase, seen=seen, prediction=prediction, bars=bars,
                     stage_pictures=stage_pictures, drawing=drawing, draw=draw, clear=clear, message=message,

@@ -8,7 +8,9 @@ from ..inspection import kernel_history, run_parts
 from ..models import conv_layers
 from .base import default_run, explorer, guard, image
 
-__all__ = ["top_changes", "kernel_explorer"]
+__all__ = ["ALL", "top_changes", "kernel_explorer"]
+
+ALL = "todos"  # la opción del desplegable de filtros que enseña la rejilla entera
 
 
 def top_changes(change, n=4):
@@ -45,7 +47,8 @@ def kernel_explorer(run=None):
 
     last = len(checkpoints) - 1
     layer = widgets.Dropdown(options=layers, value=layers[0], description="capa")
-    filter_ = widgets.Dropdown(options=[("todos", None)], value=None, description="filtro",
+    # «todos» es un texto y no None: un Dropdown de ipywidgets con valor None se ve vacío.
+    filter_ = widgets.Dropdown(options=[(ALL, ALL)], value=ALL, description="filtro",
                                layout=widgets.Layout(width="200px"))
     view = widgets.ToggleButtons(options=list(render.VIEWS), value="después", description="ver")
     epoch = widgets.IntSlider(value=last, min=0, max=last, description="época")
@@ -62,11 +65,11 @@ def kernel_explorer(run=None):
         """Al cambiar de capa: un filtro cada vez si tiene varios canales, el que más cambió primero."""
         weights, _ = weights_of(layer.value)
         out_ch, in_ch = weights.shape[1:3]
-        options = [("todos", None)] + [(str(o), o) for o in range(out_ch)]
-        best = int(render.kernel_changes(weights, last).sum(axis=1).argmax()) if in_ch > 1 else None
+        options = [(ALL, ALL)] + [(str(o), o) for o in range(out_ch)]
+        best = int(render.kernel_changes(weights, last).sum(axis=1).argmax()) if in_ch > 1 else ALL
         state["busy"] = True  # cambiar las opciones dispara `observe`: que no dibuje a medias
         try:
-            filter_.options = options if in_ch > 1 else [("todos", None)]
+            filter_.options = options if in_ch > 1 else [(ALL, ALL)]
             filter_.value = best
         finally:
             state["busy"] = False
@@ -79,7 +82,7 @@ def kernel_explorer(run=None):
             state["layer"] = layer.value
             choose_filters()
         weights, limits = weights_of(layer.value)
-        e, f = epoch.value, filter_.value
+        e, f = epoch.value, None if filter_.value == ALL else filter_.value
         epoch.disabled = view.value == "antes"  # "antes" es siempre la época 0
         picture.value = render.to_png(render.kernel_picture(weights, view.value, e, f, limits=limits))
         out_ch, in_ch, k = weights.shape[1], weights.shape[2], weights.shape[3]
