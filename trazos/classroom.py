@@ -13,7 +13,6 @@ segunda vez no entrena nada y acaba en segundos. Sin datos y sin red, el error d
 y el código de salida 2.
 """
 
-import argparse
 import ast
 import importlib.util
 import json

@@ -11,7 +11,7 @@ import torch
 from matplotlib.patches import Rectangle
 
 from . import render
-from .plots import Figure, _np, _pixels
+from .plots import Figure, _np
 
 __all__ = ["plot_conv_positions", "plot_max_pool", "plot_probability_table", "plot_resized",
            "naive_softmax", "example_logits", "softmax_table"]
@@ -169,7 +169,7 @@ def plot_resized(large, small, labels=None, title="Los mismos dígitos a dos tam
     for row, images in enumerate((large, small)):
         side = images.shape[-1]
         for k, ax in enumerate(axes[row]):
-            ax.imshow(_np(_pixels(images[k])), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.imshow(_np(render.digit_pixels(images[k])), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
             if row == 0 and labels is not None:

@@ -17,7 +17,6 @@ import numpy as np
 import torch
 
 from . import render
-from .data import to_pixels
 
 
 class Figure(matplotlib.figure.Figure):
@@ -34,7 +33,8 @@ class Figure(matplotlib.figure.Figure):
 
 
 __all__ = ["Figure", "plot_history", "kernel_mosaic", "plot_kernels", "plot_kernels_before_after", "plot_activations",
-           "plot_confusion", "plot_predictions", "plot_digits", "plot_probabilities", "plot_batch_losses", "plot_kernel_responses", "plot_channel_stages",
+           "plot_confusion", "plot_predictions", "plot_digits", "plot_probabilities", "plot_batch_losses",
+           "plot_kernel_responses", "plot_channel_stages",
            "plot_confused_pairs", "plot_per_class_accuracy"]
 
 def _np(x):
@@ -158,7 +158,7 @@ def plot_activations(maps, stage="", image=None, max_maps=32):
     fig = Figure(figsize=(width + 2 * extra, max(2.2, width * rows / cols + 0.9)), layout="constrained")
     axes = fig.subplots(1, 1 + extra, width_ratios=[1, 4][-1 - extra:] if extra else None, squeeze=False)[0]
     if extra:
-        axes[0].imshow(_np(_pixels(image)), cmap="gray", vmin=0, vmax=1)
+        axes[0].imshow(_np(render.digit_pixels(image)), cmap="gray", vmin=0, vmax=1)
         axes[0].set_title("entrada", fontsize=9)
         axes[0].axis("off")
     ax = axes[-1]
@@ -172,14 +172,6 @@ def plot_activations(maps, stage="", image=None, max_maps=32):
     fig.colorbar(shown, ax=ax, shrink=0.8, label="activación (misma escala para todos)")
     fig.suptitle(f"Activaciones de {stage}: {description}" if stage else description)
     return fig
-
-
-def _pixels(image):
-    """Imagen normalizada (como sale de load_mnist) de vuelta a [0, 1] para dibujarla."""
-    pixels = to_pixels(image).squeeze()
-    if pixels.ndim != 2:
-        raise ValueError(f"Se esperaba una imagen 2D; forma recibida {tuple(pixels.shape)}.")
-    return pixels
 
 
 def plot_confusion(matrix, title="Matriz de confusión (test)"):
@@ -213,7 +205,7 @@ def plot_digits(images, titles=None, title="", cols=8, colors=None):
     for k, ax in enumerate(axes):
         ax.axis("off")
         if k < len(images):
-            ax.imshow(_np(_pixels(images[k])), cmap="gray", vmin=0, vmax=1)
+            ax.imshow(_np(render.digit_pixels(images[k])), cmap="gray", vmin=0, vmax=1)
             if titles:
                 ax.set_title(titles[k], fontsize=9, color=colors[k] if colors else "black")
     if title:
@@ -306,7 +298,7 @@ def plot_kernel_responses(weight, maps, image=None, cols=8, limits=None):
         ax_k.set_title(f"kernel {c}", fontsize=9)
         ax_m.imshow(_np(maps[c]), cmap=render.DIVERGING, vmin=-m_limit, vmax=m_limit)
     if extra:
-        axes[1, 0].imshow(_np(_pixels(image)), cmap="gray", vmin=0, vmax=1)
+        axes[1, 0].imshow(_np(render.digit_pixels(image)), cmap="gray", vmin=0, vmax=1)
         axes[1, 0].set_title("entrada", fontsize=9)
     fig.suptitle("Cada kernel (arriba) y su respuesta sobre la imagen (abajo)\n"
                  "rojo: se parece al kernel · azul: al opuesto · blanco: nada")
@@ -336,7 +328,7 @@ def plot_channel_stages(acts, channel, stages=("conv1", "relu1", "pool1"), image
     fig = Figure(figsize=(2.6 * (len(stages) + extra) + 0.8, 3.0), layout="constrained")
     axes = fig.subplots(1, len(stages) + extra, squeeze=False)[0]
     if extra:
-        axes[0].imshow(_np(_pixels(image)), cmap="gray", vmin=0, vmax=1)
+        axes[0].imshow(_np(render.digit_pixels(image)), cmap="gray", vmin=0, vmax=1)
         axes[0].set_title("entrada")
     for ax, s, m in zip(axes[extra:], stages, maps):
         shown = ax.imshow(_np(m), cmap=render.DIVERGING, vmin=-limit, vmax=limit)
@@ -371,7 +363,7 @@ def plot_confused_pairs(images, labels, predictions, probs, pairs, per_pair=6):
         count = int(((labels == true) & (predictions == pred)).sum())
         row[0].set_ylabel(f"real {true} → pred {pred}\n({count} {'vez' if count == 1 else 'veces'})", fontsize=9)
         for ax, i in zip(row, index.tolist()):
-            ax.imshow(_np(_pixels(images[i])), cmap="gray", vmin=0, vmax=1)
+            ax.imshow(_np(render.digit_pixels(images[i])), cmap="gray", vmin=0, vmax=1)
             ax.set_title(f"p({pred}) = {100 * float(probs[i][pred]):.0f} %\np({true}) = {100 * float(probs[i][true]):.0f} %",
                          fontsize=8)
     fig.suptitle("Pares más confundidos: probabilidad del dígito predicho y del verdadero")

@@ -23,7 +23,8 @@ from .data import to_pixels
 from .shapes import conv_output_size
 
 __all__ = ["DIVERGING", "SEQUENTIAL", "PREDICTED", "OTHER", "MAP_COLUMNS", "colorize", "mosaic", "to_png",
-           "digit_picture", "kernel_tiles", "kernel_limits", "kernel_changes", "kernel_grid", "kernel_picture",
+           "digit_pixels", "digit_picture",
+           "kernel_tiles", "kernel_limits", "kernel_changes", "kernel_grid", "kernel_picture",
            "map_tiles", "maps_grid", "maps_picture", "describe_stage", "bar_colors", "probability_bars",
            "conv_layout", "kernel_placement", "gallery_html"]
 
@@ -102,12 +103,17 @@ def to_png(picture):
     return buffer.getvalue()
 
 
-def digit_picture(image, scale=8):
-    """Imagen normalizada (como en load_mnist) -> PIL en grises, agrandada sin suavizar."""
+def digit_pixels(image):
+    """Imagen normalizada (como sale de load_mnist) -> tensor 2D de píxeles en [0, 1], para dibujarla."""
     pixels = to_pixels(image).squeeze()
     if pixels.ndim != 2:
         raise ValueError(f"Se esperaba una imagen 2D; forma recibida {tuple(pixels.shape)}.")
-    gray = (pixels.numpy() * 255).round().astype(np.uint8)
+    return pixels
+
+
+def digit_picture(image, scale=8):
+    """Imagen normalizada (como en load_mnist) -> PIL en grises, agrandada sin suavizar."""
+    gray = (digit_pixels(image).numpy() * 255).round().astype(np.uint8)
     return Image.fromarray(gray.repeat(scale, 0).repeat(scale, 1))
 
 
