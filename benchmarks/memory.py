@@ -5,13 +5,25 @@ lee el pico de memoria residente del propio kernel (`ru_maxrss`, lo que el siste
 reservarle). La base es un kernel que solo importa torch, matplotlib e ipywidgets: eso lo
 paga cualquier cuaderno. Lo que el curso añade es pico - base.
 
+El pico cuenta dos clases de memoria, y para dimensionar un servidor no valen lo mismo:
+
+- la **privada** de cada kernel (tensores, objetos de Python): se paga una vez por estudiante;
+- las **bibliotecas** (ficheros .so cargados en memoria): si todos usan el mismo entorno, el
+  sistema las tiene una sola vez, por muchos kernels que las usen.
+
+En Linux el script mide también las dos por separado: un hilo lee la memoria privada del
+kernel (`RssAnon` en /proc/self/status) cada milisegundo y se queda con el máximo, y al final
+lee cuánto ocupan las bibliotecas (`RssFile`). Así calcula el total de una clase contando las
+bibliotecas una vez.
+
     python benchmarks/memory.py                 # todos los cuadernos
     python benchmarks/memory.py 04 08           # solo esos
     python benchmarks/memory.py --alumnos 30    # y el total para una clase de 30
 
 Necesita los modelos entrenados en la caché (si no, el primer cuaderno los entrena y su
 pico incluye el entrenamiento): antes, `python -m trazos preparar` o una pasada de los
-cuadernos. Funciona en Linux y macOS (`resource`); los MB son MiB (1024 x 1024 bytes).
+cuadernos. El pico funciona en Linux y macOS (`resource`); la separación, solo en Linux.
+Los MB son MiB (1024 x 1024 bytes).
 """
 
 import argparse
@@ -25,22 +37,52 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
-# La última celda que se añade a cada cuaderno: el pico del proceso del kernel, en MiB.
-# ru_maxrss viene en KiB en Linux y en bytes en macOS.
-PEAK = ("import resource, sys\n"
-        "_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "print('PICO_MB', _peak / (1024 * 1024 if sys.platform == 'darwin' else 1024))")
+# La primera celda que se añade a cada cuaderno: un hilo que apunta el máximo de memoria privada.
+WATCH = '''\
+import os as _os, threading as _threading, time as _time
+
+def _status_mb(field):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) / 1024 for line in f if line.startswith(field + ":"))
+
+_private = {"max": _status_mb("RssAnon")} if _os.path.exists("/proc/self/status") else None
+
+def _watch():
+    while True:
+        _private["max"] = max(_private["max"], _status_mb("RssAnon"))
+        _time.sleep(0.001)
+
+if _private is not None:
+    _threading.Thread(target=_watch, daemon=True).start()
+'''
+
+# La última: el pico del proceso del kernel, en MiB (ru_maxrss viene en KiB en Linux y en bytes
+# en macOS), y, en Linux, el máximo de memoria privada y lo que ocupan las bibliotecas.
+PEAK = '''\
+import resource as _resource, sys as _sys
+_peak = _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / (1024 * 1024 if _sys.platform == "darwin" else 1024)
+if _private is not None:
+    _private["max"] = max(_private["max"], _status_mb("RssAnon"))
+    print("MEMORIA", _peak, _private["max"], _status_mb("RssFile"))
+else:
+    print("MEMORIA", _peak, "nan", "nan")
+'''
 BASELINE = "import torch, matplotlib, matplotlib.pyplot, ipywidgets"
 
 
-def peak_of(cells, cwd):
-    """Ejecuta `cells` (textos de código) en un kernel nuevo y devuelve (pico en MiB, segundos)."""
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells] + [nbformat.v4.new_code_cell(PEAK)])
+def measure(cells, cwd):
+    """Ejecuta `cells` (textos de código) en un kernel nuevo.
+
+    Devuelve (pico, máximo de memoria privada, bibliotecas al final), en MiB, y los segundos.
+    """
+    code = [WATCH] + list(cells) + [PEAK]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in code])
     start = time.perf_counter()
     NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
     seconds = time.perf_counter() - start
     text = "".join(out.get("text", "") for out in nb.cells[-1].outputs)
-    return float(text.split("PICO_MB")[1].split()[0]), seconds
+    peak, private, shared = (float(v) for v in text.split("MEMORIA")[1].split()[:3])
+    return peak, private, shared, seconds
 
 
 def main(argv=None):
@@ -52,18 +94,26 @@ def main(argv=None):
     paths = sorted(args.carpeta.glob("[0-9][0-9]_*.ipynb"))
     if args.which:
         paths = [p for p in paths if p.name[:2] in {w.zfill(2) for w in args.which}]
-    base, _ = peak_of([BASELINE], NOTEBOOKS)
-    print(f"Base (kernel con torch, matplotlib e ipywidgets importados): {base:.0f} MB")
-    print(f"{'cuaderno':<34} {'pico':>7} {'sobre la base':>14} {'segundos':>9}")
-    worst = 0.0
+    base, base_private, base_shared, _ = measure([BASELINE], NOTEBOOKS)
+    print(f"Base (kernel con torch, matplotlib e ipywidgets importados): {base:.0f} MB, "
+          f"{base_private:.0f} MB privados y {base_shared:.0f} MB de bibliotecas")
+    print(f"{'':<30} {'pico':>7} {'sobre la base':>14} {'privada':>10} {'bibliotecas':>12} {'segundos':>9}")
+    print(f"{'cuaderno':<30} {'':>7} {'':>14} {'sobre base':>10} {'nuevas':>12}")
+    worst_peak = worst_private = worst_shared = 0.0
     for path in paths:
         nb = nbformat.read(path, as_version=4)
-        peak, seconds = peak_of([c.source for c in nb.cells if c.cell_type == "code"], path.parent)
-        worst = max(worst, peak)
-        print(f"{path.name:<34} {peak:>5.0f} MB {peak - base:>11.0f} MB {seconds:>9.1f}")
+        peak, private, shared, seconds = measure([c.source for c in nb.cells if c.cell_type == "code"], path.parent)
+        worst_peak, worst_private, worst_shared = max(worst_peak, peak), max(worst_private, private), max(worst_shared, shared)
+        print(f"{path.name[:-6]:<30} {peak:>4.0f} MB {peak - base:>11.0f} MB {private - base_private:>7.0f} MB "
+              f"{shared - base_shared:>9.0f} MB {seconds:>9.1f}")
         sys.stdout.flush()
-    print(f"Clase de {args.alumnos}, cada uno en su peor cuaderno a la vez: {args.alumnos * worst / 1024:.1f} GB "
-          f"({args.alumnos} x {worst:.0f} MB)")
+    n = args.alumnos
+    print(f"\nClase de {n}, cada uno en su cuaderno más pesado a la vez:")
+    print(f"  contando cada kernel entero:        {n} x {worst_peak:.0f} MB = {n * worst_peak / 1024:.1f} GB")
+    if worst_private == worst_private:  # no es nan: hay /proc (Linux)
+        total = n * worst_private + worst_shared
+        print(f"  con las bibliotecas una sola vez:   {n} x {worst_private:.0f} MB privados + {worst_shared:.0f} MB "
+              f"de bibliotecas = {total / 1024:.1f} GB")
 
 
 if __name__ == "__main__":

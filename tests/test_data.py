@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from trazos import data
 from trazos.data import MEAN, MNIST_FILES, STD, MNISTDataError, batches, examples_of, load_mnist, prepare_image
@@ -107,6 +108,7 @@ def test_find_mnist_with_no_data_anywhere_and_no_internet(tmp_path, monkeypatch,
 # --- Carga y normalización -------------------------------------------------------------------------
 
 def test_load_mnist_16(test16, train16):
+    assert test16.pixels.shape == (10_000, 1, 16, 16) and test16.pixels.dtype == torch.uint8
     assert test16.images.shape == (10_000, 1, 16, 16)
     assert test16.images.dtype == torch.float32
     assert test16.labels.shape == (10_000,) and test16.labels.dtype == torch.int64
@@ -118,21 +120,49 @@ def test_load_mnist_16(test16, train16):
     assert len(train16) == 3000 and train16.images.shape[1:] == (1, 16, 16)
     full_train = load_mnist(train=True, size=16)
     assert len(full_train) == 60_000
-    assert torch.equal(full_train.images[:3000], train16.images)
+    assert torch.equal(full_train.pixels[:3000], train16.pixels)
+    assert full_train.pixels.nbytes == 60_000 * 16 * 16  # un byte por píxel: 15 MB, no 61 en float
+
+
+def test_resized_pixels_are_the_rounded_interpolation(test16):
+    """16x16 es la interpolación bilineal con antialias de los bytes de 28x28, redondeada a niveles enteros."""
+    test28 = load_mnist(train=False, size=28, limit=300)
+    exact = F.interpolate(test28.pixels.float(), size=(16, 16), mode="bilinear", antialias=True, align_corners=False)
+    assert torch.equal(test16.pixels[:300], exact.round().to(torch.uint8))
+    assert (exact - test16.pixels[:300].float()).abs().max() <= 0.5  # como mucho medio nivel de gris
+
+
+def test_images_are_the_normalized_pixels(test16):
+    """images, digits[i] y batches dan la misma normalización (x / 255 - MEAN) / STD, sin tocar pixels."""
+    pixels = test16.pixels.clone()
+    expected = (test16.pixels.double() / 255 - MEAN) / STD
+    torch.testing.assert_close(test16.images.double(), expected, atol=1e-6, rtol=0)
+    image, label = test16[[5, 9]]
+    assert torch.equal(image, test16.images[[5, 9]]) and torch.equal(label, test16.labels[[5, 9]])
+    first, _ = next(batches(test16, 64))
+    assert torch.equal(first, test16.images[:64])
+    assert torch.equal(test16.pixels, pixels)
+    assert test16.images.data_ptr() != test16.images.data_ptr()  # un tensor nuevo cada vez: cambiarlo no cambia los datos
+    assert torch.equal(data.normalize(pixels), test16.images)
+
+
+def test_digits_wants_bytes(test16):
+    with pytest.raises(TypeError, match="uint8"):
+        data.Digits(test16.images[:5], test16.labels[:5])
 
 
 def test_load_mnist_28_is_normalized(mnist_root):
     test28 = load_mnist(train=False, size=28)
     assert test28.images.shape == (10_000, 1, 28, 28) and test28.images.dtype == torch.float32
+    assert test28.pixels.dtype == torch.uint8
     assert abs(test28.images.mean().item()) < 0.05
     assert abs(test28.images.std().item() - 1) < 0.05
-    # Sin redimensionar, los píxeles originales son enteros de 0 a 255.
-    pixels = test28.raw(slice(0, 100)) * 255
-    torch.testing.assert_close(pixels, pixels.round(), atol=1e-3, rtol=0)
-    # Y to_pixels deshace la normalización exactamente: vuelven los bytes del fichero.
+    # Sin redimensionar, pixels son los bytes del fichero, tal cual (torchvision lee los mismos).
     from torchvision.datasets import MNIST
-    original = MNIST(mnist_root, train=False).data[:100].float() / 255
-    torch.testing.assert_close(data.to_pixels(test28.images[:100])[:, 0], original, atol=1e-5, rtol=0)
+    original = MNIST(mnist_root, train=False).data[:100]
+    assert torch.equal(test28.pixels[:100, 0], original)
+    # Y to_pixels deshace la normalización: vuelven los píxeles en [0, 1].
+    torch.testing.assert_close(data.to_pixels(test28.images[:100])[:, 0], original.float() / 255, atol=1e-5, rtol=0)
 
 
 def test_resizing_keeps_each_digit_brightness(test16):
@@ -147,10 +177,10 @@ def test_resizing_keeps_each_digit_brightness(test16):
 def test_load_mnist_limit_and_memory_cache(test16):
     small = load_mnist(train=False, size=16, limit=123)
     assert len(small) == 123
-    assert torch.equal(small.images, test16.images[:123])
+    assert torch.equal(small.pixels, test16.pixels[:123])
     assert torch.equal(small.labels, test16.labels[:123])
     # La segunda lectura sale de memoria: los mismos datos, sin volver a leer los ficheros.
-    assert load_mnist(train=False, size=16).images.data_ptr() == test16.images.data_ptr()
+    assert load_mnist(train=False, size=16).pixels.data_ptr() == test16.pixels.data_ptr()
 
 
 @pytest.mark.parametrize("kwargs, word", [
@@ -172,7 +202,7 @@ def test_digits_indexing(test16):
 # --- Lotes y ejemplos ----------------------------------------------------------------------------
 
 def test_batches_cover_every_example_once(test16):
-    digits = data.Digits(test16.images[:250], test16.labels[:250])
+    digits = data.Digits(test16.pixels[:250], test16.labels[:250])
     sizes = [len(labels) for _, labels in batches(digits, 64)]
     assert sizes == [64, 64, 64, 58]
     ordered = torch.cat([labels for _, labels in batches(digits, 64)])
@@ -203,7 +233,7 @@ def test_examples_of_bad_digit(test16, digit):
 
 
 def test_examples_of_asking_for_too_many(test16):
-    few = data.Digits(test16.images[:20], test16.labels[:20])
+    few = data.Digits(test16.pixels[:20], test16.labels[:20])
     with pytest.raises(ValueError, match="Solo hay"):
         examples_of(few, 1, count=50)
 
@@ -361,18 +391,18 @@ def test_flipped_bytes(tmp_path, mnist_root, no_network):
 def test_unreadable_file(tmp_path, mnist_root, no_network, monkeypatch):
     """Un fichero que no se puede leer (permisos) da el error claro, no un PermissionError suelto."""
     target = _copy_raw(tmp_path, mnist_root, "t10k-images-idx3-ubyte")
-    real_read = Path.read_bytes
+    real_open = Path.open
 
-    def read_bytes(self):
+    def open_(self, *args, **kwargs):
         if self == target:
             raise PermissionError(13, "Permiso denegado")
-        return real_read(self)
+        return real_open(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", open_)
     with pytest.raises(MNISTDataError, match="no se pueden leer") as info:
         load_mnist(train=False, root=tmp_path, download=False)
     assert "t10k-images-idx3-ubyte: no se puede leer (Permiso denegado)" in str(info.value)
-    monkeypatch.setattr(Path, "read_bytes", real_read)  # arreglado el permiso, se vuelve a comprobar y carga
+    monkeypatch.setattr(Path, "open", real_open)  # arreglado el permiso, se vuelve a comprobar y carga
     assert len(load_mnist(train=False, root=tmp_path, download=False, limit=5)) == 5
 
 

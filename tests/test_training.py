@@ -101,8 +101,8 @@ def _tiny_train(test16, train16, seed, n=512):
     torch.rand(seed + 1)  # el generador global en un estado cualquiera: no debe importar
     seed_everything(seed)  # la semilla fija también los pesos iniciales (se crean al construir la red)
     model = build_model("cnn")
-    train_data = data.Digits(train16.images[:n], train16.labels[:n])
-    test_data = data.Digits(test16.images[:500], test16.labels[:500])
+    train_data = data.Digits(train16.pixels[:n], train16.labels[:n])
+    test_data = data.Digits(test16.pixels[:500], test16.labels[:500])
     return train_module.train(model, train_data, test_data, epochs=1, batch_size=128, max_lr=0.01,
                               seed=seed, progress=False)
 
@@ -257,8 +257,8 @@ def _formats_seen(model, test16, train16):
     handle = conv.register_forward_pre_hook(
         lambda module, inputs: seen.append((_is_channels_last(inputs[0]), _is_channels_last(module.weight))))
     try:
-        train_module.train(model, data.Digits(train16.images[:256], train16.labels[:256]),
-                           data.Digits(test16.images[:200], test16.labels[:200]), epochs=1, batch_size=128,
+        train_module.train(model, data.Digits(train16.pixels[:256], train16.labels[:256]),
+                           data.Digits(test16.pixels[:200], test16.labels[:200]), epochs=1, batch_size=128,
                            progress=False)
     finally:
         handle.remove()
@@ -298,7 +298,7 @@ def test_evaluate_gives_every_layer_back_in_its_mode():
     model.train()
     model.relu1.eval()  # un modo distinto en una capa: no se debe perder
     before = [m.training for m in model.modules()]
-    evaluate(model, data.Digits(torch.zeros(10, 1, 28, 28), torch.zeros(10, dtype=torch.long)))
+    evaluate(model, data.Digits(torch.zeros(10, 1, 28, 28, dtype=torch.uint8), torch.zeros(10, dtype=torch.long)))
     assert [m.training for m in model.modules()] == before
     assert model.conv2.weight.is_contiguous()
 
@@ -331,8 +331,8 @@ SmallSigmoid.__name__ = SmallSigmoid.__qualname__ = "Small"
 
 @pytest.fixture
 def small_data(test16, train16):
-    return (data.Digits(train16.images[:256], train16.labels[:256]),
-            data.Digits(test16.images[:100], test16.labels[:100]))
+    return (data.Digits(train16.pixels[:256], train16.labels[:256]),
+            data.Digits(test16.pixels[:100], test16.labels[:100]))
 
 
 def test_train_run_gives_a_run_for_a_students_network(small_data):
@@ -365,8 +365,8 @@ def test_train_run_cache_is_keyed_by_architecture_settings_and_data(tmp_path, sm
     assert run.history == first.history and _states_equal(run.checkpoints, first.checkpoints)
 
     train_data, test_data = small_data
-    fewer = data.Digits(train_data.images[:200], train_data.labels[:200])
-    other_images = data.Digits(train_data.images.flip(0), train_data.labels.flip(0))
+    fewer = data.Digits(train_data.pixels[:200], train_data.labels[:200])
+    other_images = data.Digits(train_data.pixels.flip(0), train_data.labels.flip(0))
     for changed in [lambda: train_module.train_run(SmallSigmoid(), *small_data, epochs=1, batch_size=64, cache=tmp_path),
                     lambda: train_module.train_run(Small(), *small_data, epochs=1, batch_size=32, cache=tmp_path),
                     lambda: train_module.train_run(Small(), *small_data, epochs=1, batch_size=64, seed=1,

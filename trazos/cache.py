@@ -148,7 +148,7 @@ def fingerprint(model, settings, *datasets):
     digest.update(architecture_text(model).encode())
     digest.update(json.dumps(settings, sort_keys=True).encode())
     for digits in datasets:  # los datos mismos, no solo cuántos: 512 de train no son 512 de test
-        for tensor in (digits.images, digits.labels):
+        for tensor in (digits.pixels, digits.labels):
             tensor = tensor.detach().cpu().contiguous()
             digest.update(f"{tuple(tensor.shape)} {tensor.dtype}".encode())
             digest.update(tensor.numpy())

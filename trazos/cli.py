@@ -180,11 +180,12 @@ def main(argv=None):
     print(f"Acierto final en test: {accuracy:.2%} ({train_seconds:.1f} s de entrenamiento)")
 
     before = run.model_at(0)
-    predictions, probs = inspection.predict(model, test_data.images)
+    images = test_data.images  # las 10.000 normalizadas, una sola vez
+    predictions, probs = inspection.predict(model, images)
     matrix = inspection.confusion_matrix(test_data.labels, predictions)
     right = torch.nonzero(predictions == test_data.labels).flatten()[:16]
     wrong = torch.nonzero(predictions != test_data.labels).flatten()[:16]
-    example = test_data.images[:1]
+    example = images[:1]
     maps = inspection.activations(model, example)
 
     print(f"Escribiendo figuras en {args.out}:")
@@ -195,10 +196,10 @@ def main(argv=None):
     for stage in ("relu1", "relu2"):
         save(plots.plot_activations(maps[stage], stage, example[0]), args.out, f"activaciones_{stage}.png")
     save(plots.plot_confusion(matrix), args.out, "confusion.png")
-    save(plots.plot_predictions(test_data.images[right], test_data.labels[right], predictions[right], probs[right],
+    save(plots.plot_predictions(images[right], test_data.labels[right], predictions[right], probs[right],
                                 "Aciertos"), args.out, "aciertos.png")
     if len(wrong):
-        save(plots.plot_predictions(test_data.images[wrong], test_data.labels[wrong], predictions[wrong], probs[wrong],
+        save(plots.plot_predictions(images[wrong], test_data.labels[wrong], predictions[wrong], probs[wrong],
                                     "Errores"), args.out, "errores.png")
 
     metrics = {

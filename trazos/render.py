@@ -379,7 +379,8 @@ def gallery_html(digits, indices, probs, max_images=24):
     for i in indices[:max_images]:
         p = torch.as_tensor(probs[i])
         pred = int(p.argmax())
-        src = base64.b64encode(to_png(digit_picture(digits.images[i], scale=1))).decode()
+        image, _ = digits[i]
+        src = base64.b64encode(to_png(digit_picture(image, scale=1))).decode()
         color = "#2a7d2a" if pred == int(digits.labels[i]) else "#b00020"
         tiles.append(f"<div style='text-align:center;font-size:75%;line-height:1.25;width:84px'>"
                      f"<img src='data:image/png;base64,{src}' style='width:64px;height:64px;"

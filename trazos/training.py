@@ -36,7 +36,7 @@ RECIPE = {
     "cnn": {"epochs": 5, "batch_size": 256, "max_lr": 0.02, "weight_decay": 0.05},
     "classic": {"epochs": 2, "batch_size": 64, "max_lr": 0.003, "weight_decay": 0.05},
 }
-CACHE_VERSION = 3  # súbelo si cambia la receta: invalida las cachés antiguas
+CACHE_VERSION = 4  # súbelo si cambian la receta o los datos (v4: MNIST en bytes): invalida las cachés antiguas
 
 
 def recipe(name, epochs=None):
@@ -203,7 +203,7 @@ def train(model, train_data, test_data, epochs=5, batch_size=256, max_lr=0.02, w
     seed_everything(seed)
     device = torch.device(device) if device else pick_device()
     with _lent(model, device, fast=is_course_network(model)):
-        check_network(model, train_data.images[:2].to(device, memory_format=_input_format(model)))
+        check_network(model, train_data[:2][0].to(device, memory_format=_input_format(model)))
         return _train_epochs(model, train_data, test_data, epochs, batch_size, max_lr, weight_decay, seed, device,
                              progress)
 

@@ -110,7 +110,7 @@ def _(indice):
     test = _test()
     if not 0 <= i < len(test):
         return f"El índice tiene que estar entre 0 y {len(test) - 1}."
-    image = test.images[i:i + 1]
+    image, _ = test[i:i + 1]
     with torch.no_grad():
         model = _model()
         before, after = model(image).argmax(dim=1), model(torch.roll(image, shifts=1, dims=3)).argmax(dim=1)

@@ -29,7 +29,7 @@ def activation_explorer(model=None, digits=None):
     first = next((d for d in range(10) if counts[d]), None)
     if first is None:
         raise ValueError("digits no tiene ningún ejemplo de los dígitos 0 a 9.")
-    stages = stage_names(model, check_images(model, digits.images[:1]))
+    stages = stage_names(model, check_images(model, digits[:1][0]))
 
     stage = widgets.SelectionSlider(options=stages, value=stages[0], description="paso",
                                     continuous_update=True, layout=widgets.Layout(width="420px"))
@@ -52,7 +52,7 @@ def activation_explorer(model=None, digits=None):
     def compute():  # una pasada hacia delante guarda todos los pasos: cambiar de paso es gratis
         i = data.example_index(digits, digit.value, index.value)
         if i != state["index"]:
-            picked = digits.images[i]
+            picked, _ = digits[i]
             outputs = {name: out[0] for name, out in activations(model, picked).items()}
             probs = output_probabilities(list(outputs.values())[-1])
             state.update(index=i, outputs=outputs)
