@@ -34,6 +34,8 @@ def quick_recipe(monkeypatch):
 
 
 def test_prepare_trains_once_then_only_checks(mnist_root, tmp_path, quick_recipe, monkeypatch, capsys):
+    # Sin ejecutar el 09 (un minuto entrenando sus variantes): ese paso tiene su prueba más abajo.
+    monkeypatch.setattr(classroom, "training_notebooks", lambda folder: [])
     cache = tmp_path / "modelos"
     report, ready = classroom.prepare(mnist_root, cache, progress=False)
     assert ready
@@ -151,3 +153,47 @@ def test_notebooks_with_read_only_shared_data_and_models(mnist_root, tmp_path):
     # La carpeta compartida sigue como estaba: ni un fichero nuevo, ni uno a medias.
     assert sorted(p.name for p in (shared / "modelos").iterdir()) == [course.path.name]
     assert not list(shared.rglob("*.tmp"))
+
+
+# ------------------------------------------------------------------ cuadernos que entrenan sus propias redes
+
+TRAINING_NOTEBOOK = (
+    "import trazos\nfrom torch import nn\n"
+    "class Diminuta(nn.Module):\n"
+    "    def __init__(self):\n"
+    "        super().__init__()\n        self.fc = nn.Linear(16 * 16, 10)\n"
+    "    def forward(self, x):\n"
+    "        return self.fc(x.flatten(1))\n"
+    "run = trazos.train_run(Diminuta(), trazos.load_mnist(limit=300), trazos.load_mnist(train=False, limit=100),\n"
+    "                       epochs=1, batch_size=100, cache=True, progress=False)\n"
+    "print('GUARDADA', run.path)"
+)
+
+
+@pytest.mark.slow  # lanza dos kernels
+def test_prepare_runs_the_notebooks_that_train_their_own_networks(mnist_root, tmp_path, quick_recipe, monkeypatch):
+    """Un cuaderno con train_run(..., cache=True), como el 09: preparar lo ejecuta y sus redes quedan en la caché."""
+    folder, cache = tmp_path / "cuadernos", tmp_path / "modelos"
+    folder.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import trazos")]), folder / "01_sin_entrenar.ipynb")
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(TRAINING_NOTEBOOK)]), folder / "02_entrena.ipynb")
+    assert [p.name for p in classroom.training_notebooks(folder)] == ["02_entrena.ipynb"]
+    assert [p.name for p in classroom.training_notebooks()] == ["09_cambia_la_red.ipynb"]
+
+    report, ready = classroom.prepare(mnist_root, cache, folder, progress=False)
+    assert ready and report[-1].startswith("✓ 02_entrena.ipynb: ejecutado entero, 1 red entrenada ahora y en la caché")
+    saved = [p.name for p in cache.glob("Diminuta-*.pt")]
+    assert len(saved) == 1
+    assert os.environ.get("TRAZOS_CACHE") != str(cache)  # el entorno de quien llama queda como estaba
+
+    # La segunda vez el cuaderno carga su red de la caché: nada nuevo.
+    report, ready = classroom.prepare(mnist_root, cache, folder, progress=False)
+    assert ready and report[-1].startswith("✓ 02_entrena.ipynb: ejecutado entero, sus redes ya estaban en la caché")
+    assert [p.name for p in cache.glob("Diminuta-*.pt")] == saved
+
+    # Un cuaderno que falla: una línea ✗ que dice cuál, y preparar no da el aula por lista.
+    broken = TRAINING_NOTEBOOK.replace("limit=300", "limit=300, size=99")
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(broken)]), folder / "02_entrena.ipynb")
+    report, ready = classroom.prepare(mnist_root, cache, folder, progress=False)
+    assert not ready and report[-1].startswith("✗ 02_entrena.ipynb: falló al ejecutarlo (")
+    assert "size" in report[-1]

@@ -6,16 +6,22 @@ Hace, en orden y midiendo cada paso:
 2. las redes: entrena y guarda en la caché (`--cache` o `TRAZOS_CACHE`) las dos redes del
    curso, las que cargan los cuadernos; las que ya están en la caché solo se comprueban;
 3. los cuadernos: que cada biblioteca que importan esté instalada, y las extensiones de
-   JupyterLab que dibujan los exploradores.
+   JupyterLab que dibujan los exploradores;
+4. las redes de los propios cuadernos: los que entrenan redes suyas con caché (el 09 compara
+   variantes escritas en el cuaderno) se ejecutan enteros una vez, como lo haría un estudiante,
+   y sus redes quedan en la misma caché. Así ningún estudiante las entrena en clase.
 
 Termina con una lista en español de lo que está listo, dónde y cuánto tardó cada paso. La
-segunda vez no entrena nada y acaba en segundos. Sin datos y sin red, el error de los datos
+segunda vez no entrena nada: solo vuelve a ejecutar esos cuadernos, que cargan sus redes de
+la caché, en unos segundos. Sin datos y sin red, el error de los datos
 y el código de salida 2.
 """
 
 import ast
+import contextlib
 import importlib.util
 import json
+import os
 import time
 from pathlib import Path
 
@@ -23,7 +29,7 @@ from . import data
 from .models import MODELS
 from .training import trained_model
 
-__all__ = ["notebook_imports", "prepare", "main"]
+__all__ = ["notebook_imports", "training_notebooks", "run_notebook", "prepare", "main"]
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = {"cnn": "red compacta (16x16)", "classic": "red clásica (28x28)"}
@@ -52,6 +58,61 @@ def notebook_imports(folder=NOTEBOOKS):
     return {name: sorted(where) for name, where in sorted(found.items())}
 
 
+def training_notebooks(folder=NOTEBOOKS):
+    """Los cuadernos de `folder` que entrenan redes suyas y las guardan en la caché (`train_run`)."""
+    return [path for path in sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
+            if any(cell["cell_type"] == "code" and "train_run(" in "".join(cell["source"])
+                   for cell in json.loads(path.read_text(encoding="utf-8"))["cells"])]
+
+
+@contextlib.contextmanager
+def _environment(**values):
+    """Cambia variables de entorno mientras dura el bloque (el kernel que se lanza dentro las hereda)."""
+    old = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in old.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_notebook(path, root=None, cache=None, timeout=1800):
+    """Ejecuta el cuaderno `path` de principio a fin en un kernel nuevo, con esos datos y esa caché.
+
+    Lo mismo que «Restart Kernel and Run All», sin navegador. Lanza el error de nbclient si
+    una celda falla.
+    """
+    import nbformat  # aquí y no arriba: solo `preparar` los necesita
+    from nbclient import NotebookClient
+    notebook = nbformat.read(path, as_version=4)
+    with _environment(TRAZOS_DATA=str(data.data_root(root)), TRAZOS_CACHE=str(data.cache_root(cache))):
+        NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+
+
+def _run_training_notebook(path, root, cache, progress):
+    """Una línea de la lista: ejecuta `path` y cuenta las redes nuevas que deja en la caché."""
+    folder = data.cache_root(cache)
+    before = set(folder.glob("*.pt"))
+    start = time.perf_counter()
+    if progress:
+        print(f"Ejecutando {path.name} entero, que entrena sus propias redes (la primera vez, cerca de un minuto)...",
+              flush=True)
+    try:
+        run_notebook(path, root, cache)
+    except Exception as error:  # una celda que falla: la lista lo dice y preparar acaba con código 1
+        reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        return f"✗ {path.name}: falló al ejecutarlo ({reason[:200]}). Ábrelo y ejecútalo para ver dónde.", False
+    new = len(set(folder.glob("*.pt")) - before)
+    what = (f"{new} {'red entrenada' if new == 1 else 'redes entrenadas'} ahora y en la caché" if new
+            else "sus redes ya estaban en la caché")
+    return f"✓ {path.name}: ejecutado entero, {what} · {_seconds(start)}", True
+
+
 def _seconds(start):
     return f"{time.perf_counter() - start:.1f} s".replace(".", ",")
 
@@ -78,14 +139,18 @@ def prepare(root=None, cache=None, folder=NOTEBOOKS, progress=True):
     missing = {name: where for name, where in imports.items() if importlib.util.find_spec(name) is None}
     missing.update({name: [what] for name, what in FRONTENDS.items() if importlib.util.find_spec(name) is None})
     notebooks = len(list(Path(folder).glob("[0-9][0-9]_*.ipynb")))
-    if missing:
-        for name, where in missing.items():
-            report.append(f"✗ Falta la biblioteca {name} (la usa {', '.join(where)}): instálala con "
-                          f"pip install -e \".[test]\" desde la carpeta del curso.")
-    else:
+    ready = not missing
+    for name, where in missing.items():
+        report.append(f"✗ Falta la biblioteca {name} (la usa {', '.join(where)}): instálala con "
+                      f"pip install -e \".[test]\" desde la carpeta del curso.")
+    if ready:
         report.append(f"✓ Cuadernos: {notebooks} en {folder}, sus {len(imports)} bibliotecas instaladas y los "
                       f"widgets listos para el navegador · {_seconds(start)}")
-    return report, not missing
+        for path in training_notebooks(folder):  # solo con todo instalado: si no, fallarían igual
+            line, ok = _run_training_notebook(path, root, cache, progress)
+            report.append(line)
+            ready = ready and ok
+    return report, ready
 
 
 def _parse(argv):
