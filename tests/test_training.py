@@ -427,3 +427,17 @@ def test_saved_runs_are_readable_by_others_like_any_new_file(tmp_path):
         os.umask(mask)
     mode = stat.S_IMODE((tmp_path / "red.pt").stat().st_mode)
     assert mode == stat.S_IMODE(plain.stat().st_mode) == 0o644
+
+
+def test_keep_freed_memory_respects_the_system(monkeypatch):
+    """En Linux con glibc fija los umbrales de malloc; si el sistema ya los fija, no los toca."""
+    import platform
+    applied = train_module.keep_freed_memory()
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert applied is True
+    else:
+        assert applied is False
+    for name in ("MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES"):
+        monkeypatch.setenv(name, "1")
+        assert train_module.keep_freed_memory() is False
+        monkeypatch.delenv(name)
