@@ -1,7 +1,7 @@
 """trazos: ver cómo aprende a leer dígitos una red convolucional pequeña (MNIST, PyTorch).
 
 Un módulo por idea, para leer de arriba abajo:
-- `data`: MNIST en memoria, redimensionado y normalizado.
+- `data`: MNIST en memoria, redimensionado y guardado en bytes; se normaliza al pedirlo.
 - `models`: las dos redes del curso, `CNN` (16x16) y `ClassicCNN` (28x28); qué capas
   convolucionales tiene una red y de qué lado son sus imágenes.
 - `capture`: una pasada hacia delante paso a paso (capas, funciones, módulos reutilizados).

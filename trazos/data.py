@@ -147,8 +147,8 @@ class Digits:
 
     def __post_init__(self):
         if self.pixels.dtype != torch.uint8:
-            raise TypeError(f"Digits guarda niveles de gris en uint8 (0-255), no {self.pixels.dtype}: "
-                            "pásale `digits.pixels`, no imágenes normalizadas.")
+            raise TypeError(f"Digits guarda niveles de gris en uint8 (0-255), no {self.pixels.dtype}: pásale "
+                            "los bytes, no imágenes normalizadas; por ejemplo Digits(test.pixels[:100], test.labels[:100]).")
 
     def __len__(self):
         return len(self.labels)
