@@ -209,6 +209,14 @@ KERNEL_READY = """() => { const p = window.jupyterapp && window.jupyterapp.shell
     return p && p.sessionContext && p.sessionContext.isReady && p.sessionContext.session
         && p.sessionContext.session.kernel && p.sessionContext.session.kernel.status === 'idle'; }"""
 
+STARTED = """() => {
+    const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    if (!panel || !panel.content || !panel.sessionContext.session) return false;
+    const kernel = panel.sessionContext.session.kernel;
+    return (kernel && kernel.status === 'busy')
+        || panel.content.widgets.some(c => c.model.type === 'code' && c.model.executionCount !== null);
+}"""
+
 ALL_DONE = """() => {
     const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
     if (!panel || !panel.content || !panel.sessionContext.session) return false;
@@ -287,7 +295,7 @@ _p = _result["prediction"]
 _png = lambda picture: base64.b64encode(_render.to_png(picture)).decode()
 print(json.dumps({{
     "strokes": [len(stroke) for stroke in _explorer.canvas.strokes],
-    "prediction": f"La red lee un {{_p}} ({{100 * float(_result['probs'][_p]):.1f}} %)",
+    "prediction": f"La red lee un {{_p}} ({{_render.percent(_result['probs'][_p])}})",
     "seen": _png(_render.digit_picture(_result["image"], scale=8)),
     "stages": [_png(_render.maps_picture(output, cell=40)) for output in _result["activations"].values()],
     "drawing": base64.b64encode(_explorer.drawing.tobytes()).decode(),
@@ -341,10 +349,22 @@ def loaded(selector):
 
 def open_and_run(browser, url):
     """Abre el cuaderno, lo ejecuta entero y comprueba que no da errores; devuelve la página."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     page = browser.new_page(viewport={"width": 1500, "height": 1200})
     page.goto(url, timeout=90_000)
     page.wait_for_function(KERNEL_READY, timeout=90_000)
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # Sin esperar a la promesa de la orden: page.evaluate no tiene límite de tiempo, y una orden
+    # que la interfaz se traga (pasó una vez en Notebook 7, con el núcleo ya listo y sin ejecutar
+    # nada) colgaba la prueba, y la CI, para siempre. Si a los 60 s no ha empezado ninguna celda,
+    # se vuelve a pedir una vez, como haría quien pulsa «Run All» y no ve nada.
+    for attempt in (1, 2):
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        try:
+            page.wait_for_function(STARTED, timeout=60_000, polling=500)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     page.wait_for_function(ALL_DONE, timeout=RUN_TIMEOUT * 1000, polling=500)
     errors = page.evaluate(ERRORS)
     assert not errors, f"El cuaderno dio errores al ejecutarse: {errors}"
@@ -501,7 +521,7 @@ def test_lab_confusion_click_shows_what_select_shows(lab, screenshots):
     assert text(page.locator(title).inner_text()) == text(expected["title"])
     shown = page.locator(gallery).inner_text()
     assert re.findall(r"nº (\d+)", shown) == re.findall(r"nº (\d+)", expected["gallery"])
-    assert re.findall(r"pred \d: [\d.]+ %", shown) == re.findall(r"pred \d: [\d.]+ %", expected["gallery"])
+    assert re.findall(r"pred \d: [\d,]+ %", shown) == re.findall(r"pred \d: [\d,]+ %", expected["gallery"])
     assert re.findall(r"nº (\d+)", shown), "la casilla elegida no enseña ninguna imagen"
     confusion.screenshot(path=screenshots / f"07_confusion_{true}_{pred}.png")
 

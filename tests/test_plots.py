@@ -184,7 +184,7 @@ def test_plot_predictions_titles(test16):
     for k, text in enumerate(titles):
         t, p = int(labels[k]), int(predictions[k])
         assert f"real {t}" in text and f"pred {p}" in text
-        assert f"{100 * probs[k, p].item():.1f} %" in text
+        assert f"{100 * probs[k, p].item():.1f} %".replace(".", ",") in text
     colors = [ax.title.get_color() for ax in fig.axes if ax.get_title()]
     assert colors == ["tab:green" if labels[k] == predictions[k] else "tab:red" for k in range(6)]
 
@@ -197,7 +197,7 @@ def test_plot_predictions_default_titles_and_limit(test16):
     assert len(_titles(right)) == 16  # max_images por defecto
     wrong = plots.plot_predictions(images[:4], labels[:4], (labels[:4] + 1) % 10, one_hot[:4])
     assert wrong.get_suptitle() == "Errores"
-    assert "0.0 %" in _titles(wrong)[0]
+    assert "0,0 %" in _titles(wrong)[0]
     with pytest.raises(ValueError, match="vacía"):
         plots.plot_predictions(images[:0], labels[:0], labels[:0], one_hot[:0])
 
@@ -228,7 +228,7 @@ def test_plot_probabilities():
     highlighted = [k for k, bar in enumerate(ax.patches) if bar.get_facecolor() != ax.patches[0].get_facecolor()]
     assert highlighted == [3]
     assert matplotlib.colors.to_hex(ax.patches[3].get_facecolor()) == render.PREDICTED
-    assert "60.0 %" in _texts(ax)
+    assert "60,0 %" in _texts(ax)
     assert [t.get_fontweight() for t in ax.get_yticklabels()].index("bold") == 4  # la verdadera
 
 
@@ -349,4 +349,4 @@ def test_plot_per_class_accuracy_bars():
     assert np.allclose([b.get_height() for b in bars], 100 * accuracy.numpy())
     worst = [i for i, b in enumerate(bars) if b.get_facecolor()[:3] != bars[0].get_facecolor()[:3]]
     assert worst == [int(accuracy.argmin())]
-    assert "global: 98.20 %" in fig.axes[0].get_legend().get_texts()[0].get_text()
+    assert "global: 98,20 %" in fig.axes[0].get_legend().get_texts()[0].get_text()

@@ -124,3 +124,9 @@ def test_padding_explorer_shows_the_shared_picture():
     explorer = widgets.padding_explorer(CNN())
     explorer.size.value, explorer.padding.value, explorer.stride.value = 7, 0, 3
     assert np.array_equal(decode(explorer.picture.value), np.asarray(render.kernel_placement(7, 3, 0, 3)))
+
+
+def test_percent_uses_the_decimal_comma():
+    assert render.percent(0.9922, 2) == "99,22 %"
+    assert render.percent(1.0) == "100,0 %"
+    assert render.percent(torch.tensor(0.05)) == "5,0 %"

@@ -101,7 +101,7 @@ def test_activation_digit_and_index_pick_the_right_example(model, test16):
     pred, probs = trazos.predict(model, test16.images[i])
     assert f"Ejemplo nº {i} del test" in text(explorer.title.value)
     assert f"la red predice {int(pred)}" in text(explorer.title.value)
-    assert f"{100 * float(probs[0, pred]):.1f} %" in text(explorer.bars.value)
+    assert f"{100 * float(probs[0, pred]):.1f} %".replace(".", ",") in text(explorer.bars.value)
     assert explorer.bars.value != bars
 
 

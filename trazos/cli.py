@@ -177,7 +177,7 @@ def main(argv=None):
     train_seconds = time.perf_counter() - start
     model, history = run.model, run.history
     accuracy = history[-1]["test_acc"]
-    print(f"Acierto final en test: {accuracy:.2%} ({train_seconds:.1f} s de entrenamiento)")
+    print(f"Acierto final en test: {100 * accuracy:.2f} % ({train_seconds:.1f} s de entrenamiento)".replace(".", ","))
 
     before = run.model_at(0)
     images = test_data.images  # las 10.000 normalizadas, una sola vez

@@ -224,7 +224,7 @@ def plot_predictions(images, labels, predictions, probs, title=None, max_images=
     titles, colors = [], []
     for k in range(n):
         t, p = int(labels[k]), int(predictions[k])
-        titles.append(f"real {t} · pred {p}\n{100 * float(probs[k][p]):.1f} %")
+        titles.append(f"real {t} · pred {p}\n{render.percent(probs[k][p])}")
         colors.append("tab:green" if t == p else "tab:red")
     if title is None:
         right = sum(c == "tab:green" for c in colors)
@@ -240,7 +240,7 @@ def plot_probabilities(probs, label=None, title="Probabilidad de cada dígito"):
     fig = Figure(figsize=(4.2, 3.2), layout="constrained")
     ax = fig.subplots()
     bars = ax.barh(range(len(probs)), _np(probs), color=render.bar_colors(probs), height=0.7)
-    ax.bar_label(bars, labels=[f"{100 * p:.1f} %" for p in probs.tolist()], fontsize=8, padding=3)
+    ax.bar_label(bars, labels=[render.percent(p) for p in probs.tolist()], fontsize=8, padding=3)
     ax.set(title=title, xlabel="probabilidad", ylabel="dígito", xlim=(0, 1.25), yticks=range(len(probs)))
     ax.invert_yaxis()  # el 0 arriba, como en los exploradores
     if label is not None:
@@ -386,7 +386,7 @@ def plot_per_class_accuracy(accuracy, overall=None, title="Acierto por dígito (
     bars = ax.bar(range(len(accuracy)), accuracy.tolist(), color=colors)
     ax.bar_label(bars, fmt="%.1f", fontsize=8, padding=2)
     if overall is not None:
-        ax.axhline(100 * float(overall), color="0.3", ls="--", lw=1, label=f"global: {100 * float(overall):.2f} %")
+        ax.axhline(100 * float(overall), color="0.3", ls="--", lw=1, label=f"global: {render.percent(overall, 2)}")
         ax.legend(loc="lower right")
     low = math.floor(float(accuracy.min()) - 1.5)
     ax.set(title=title, xlabel="dígito", ylabel="acierto (%)  [el eje no empieza en 0]", xticks=range(len(accuracy)),

@@ -22,7 +22,7 @@ from PIL import Image
 from .data import to_pixels
 from .shapes import conv_output_size
 
-__all__ = ["DIVERGING", "SEQUENTIAL", "PREDICTED", "OTHER", "MAP_COLUMNS", "colorize", "mosaic", "to_png",
+__all__ = ["DIVERGING", "SEQUENTIAL", "PREDICTED", "OTHER", "MAP_COLUMNS", "percent", "colorize", "mosaic", "to_png",
            "digit_pixels", "digit_picture",
            "kernel_tiles", "kernel_limits", "kernel_changes", "kernel_grid", "kernel_picture",
            "map_tiles", "maps_grid", "maps_picture", "describe_stage", "bar_colors", "probability_bars",
@@ -41,6 +41,11 @@ BACKGROUND = (255, 255, 255)  # huecos entre tiles (ninguna paleta usada llega a
 # Piezas básicas: colorear, componer un mosaico y codificar en PNG.
 
 _LUTS = {}
+
+
+def percent(fraction, decimals=1):
+    """Una fracción como porcentaje con coma decimal, como se escribe en español: 0.9922 -> «99,22 %»."""
+    return f"{100 * float(fraction):.{decimals}f} %".replace(".", ",")
 
 
 def lut(cmap):
@@ -310,7 +315,7 @@ def probability_bars(probs, label=None):
         rows.append(f"<div class='barra' style='display:flex;align-items:center;gap:6px;height:17px'>"
                     f"<span style='width:1.2em;text-align:right;font-weight:{weight}'>{k}</span>"
                     f"<span style='display:inline-block;height:12px;width:{max(1, round(140 * p))}px;"
-                    f"background:{color}'></span><span style='font-size:90%'>{100 * p:.1f} %</span></div>")
+                    f"background:{color}'></span><span style='font-size:90%'>{percent(p)}</span></div>")
     return "<div class='probabilidades'>" + "".join(rows) + "</div>"
 
 
@@ -385,7 +390,7 @@ def gallery_html(digits, indices, probs, max_images=24):
         tiles.append(f"<div style='text-align:center;font-size:75%;line-height:1.25;width:84px'>"
                      f"<img src='data:image/png;base64,{src}' style='width:64px;height:64px;"
                      f"image-rendering:pixelated'><br>nº {i}<br>"
-                     f"<span style='color:{color};white-space:nowrap'>pred {pred}: {100 * float(p[pred]):.1f} %</span>"
+                     f"<span style='color:{color};white-space:nowrap'>pred {pred}: {percent(p[pred])}</span>"
                      f"</div>")
     more = f"<div>… y {len(indices) - max_images} más.</div>" if len(indices) > max_images else ""
     return "<div class='galeria' style='display:flex;flex-wrap:wrap;gap:4px'>" + "".join(tiles) + "</div>" + more

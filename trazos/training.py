@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from . import data
+from . import data, render
 from .cache import fingerprint, load_run, save_atomic, save_run
 from .capture import eval_mode
 from .checks import check_network, check_output
@@ -289,7 +289,7 @@ class Run:
 
     def __repr__(self):
         return (f"Run({self.name!r}, épocas={len(self.history)}, "
-                f"acierto en test={self.test_accuracy:.2%})")
+                f"acierto en test={render.percent(self.test_accuracy, 2)})")
 
 
 def trained_model(name="cnn", epochs=None, seed=0, cache=None, root=None, limit=None, progress=True,

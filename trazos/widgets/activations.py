@@ -59,7 +59,7 @@ def activation_explorer(model=None, digits=None):
             label, pred = int(digits.labels[i]), int(probs.argmax())
             verdict = "acierta" if pred == label else "se equivoca"
             title.value = (f"<b>Ejemplo nº {i} del test</b>: es un {label}; la red predice "
-                           f"<b class='prediccion'>{pred}</b> ({100 * float(probs[pred]):.1f} %) y {verdict}.")
+                           f"<b class='prediccion'>{pred}</b> ({render.percent(probs[pred])}) y {verdict}.")
             picture.value = render.to_png(render.digit_picture(picked, scale=max(1, 160 // picked.shape[-1])))
             bars.value = render.probability_bars(probs, label)
         if state["shown"] == (i, stage.value):

@@ -66,7 +66,7 @@ def confusion_explorer(model=None, digits=None):
     select(*(worst if int(matrix[worst]) else (0, 0)))
     accuracy = float(matrix.diagonal().sum()) / float(matrix.sum())
     header = widgets.HTML(f"<b>Matriz de confusión</b> ({len(digits)} imágenes de test, acierto "
-                          f"{100 * accuracy:.2f} %). Haz clic en una casilla para ver sus imágenes.")
+                          f"{render.percent(accuracy, 2)}). Haz clic en una casilla para ver sus imágenes.")
     board = widgets.GridBox(grid, layout=widgets.Layout(grid_template_columns="110px " + "56px " * 10,
                                                         grid_gap="2px"))
     return explorer([header, board, title, gallery, message], "trazos-confusion-explorer", cells=cells, select=select,

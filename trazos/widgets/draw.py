@@ -83,7 +83,7 @@ def draw_explorer(model=None, side=None):
         seen.value = render.to_png(render.digit_picture(result["image"], scale=8))
         p = result["prediction"]
         prediction.value = (f"<span style='font-size:130%'>La red lee un <b class='prediccion'>{p}</b> "
-                            f"({100 * float(result['probs'][p]):.1f} %)</span>")
+                            f"({render.percent(result['probs'][p])})</span>")
         bars.value = render.probability_bars(result["probs"])
         for name, output in result["activations"].items():
             if name in stage_pictures:

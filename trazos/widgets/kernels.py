@@ -88,7 +88,7 @@ def kernel_explorer(run=None):
         out_ch, in_ch, k = weights.shape[1], weights.shape[2], weights.shape[3]
         when = "antes de entrenar" if e == 0 else f"tras la época {e} de {last}"
         if e and len(history) >= e:
-            when += f" (acierto en test {100 * history[e - 1]['test_acc']:.1f} %)".replace(".", ",")
+            when += f" (acierto en test {render.percent(history[e - 1]['test_acc'])})"
         shown = {"antes": "antes de entrenar", "después": when, "diferencia": f"cambio desde el inicio, {when}"}
         if in_ch == 1:
             what, layout = f"{out_ch} kernels de {k}x{k}", "un kernel por filtro"
