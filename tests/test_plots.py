@@ -281,10 +281,10 @@ def test_plot_probability_table_shows_the_sums():
     probs = torch.softmax(torch.randn(3, 10, generator=torch.Generator().manual_seed(0)), dim=0)
     fig = diagrams.plot_probability_table(probs, [f"img {i}" for i in range(3)])
     texts = _texts(fig.axes[0])
-    cells = [f"{v:.2f}" for v in probs.flatten().tolist()]
+    cells = [f"{v:.2f}".replace(".", ",") for v in probs.flatten().tolist()]
     assert texts[:10] == cells[:10]  # la primera fila, casilla a casilla
-    assert texts.count("1.00") - cells.count("1.00") == 10  # con dim=0 las 10 sumas de columna valen 1
-    assert f"{float(probs[0].sum()):.2f}" in texts  # y la suma de la fila, que no vale 1
+    assert texts.count("1,00") - cells.count("1,00") == 10  # con dim=0 las 10 sumas de columna valen 1
+    assert f"{float(probs[0].sum()):.2f}".replace(".", ",") in texts  # y la suma de la fila, que no vale 1
     assert fig.axes[0].get_ylabel() == "imagen del lote (dim=0)"
     with pytest.raises(ValueError, match="imágenes, clases"):
         diagrams.plot_probability_table(torch.zeros(10))

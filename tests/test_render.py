@@ -127,6 +127,7 @@ def test_padding_explorer_shows_the_shared_picture():
 
 
 def test_percent_uses_the_decimal_comma():
+    assert render.decimal(0.125) == "0,12" and render.decimal(-3.14159, 1) == "-3,1"
     assert render.percent(0.9922, 2) == "99,22 %"
     assert render.percent(1.0) == "100,0 %"
     assert render.percent(torch.tensor(0.05)) == "5,0 %"

@@ -20,7 +20,7 @@ matplotlib.use("Agg")  # sin pantalla: solo ficheros PNG
 
 import torch  # noqa: E402
 
-from . import data, inspection, plots  # noqa: E402
+from . import data, inspection, plots, render  # noqa: E402
 from .models import MODELS  # noqa: E402
 from .training import recipe, trained_model  # noqa: E402
 
@@ -177,7 +177,7 @@ def main(argv=None):
     train_seconds = time.perf_counter() - start
     model, history = run.model, run.history
     accuracy = history[-1]["test_acc"]
-    print(f"Acierto final en test: {100 * accuracy:.2f} % ({train_seconds:.1f} s de entrenamiento)".replace(".", ","))
+    print(f"Acierto final en test: {render.percent(accuracy, 2)} ({render.decimal(train_seconds, 1)} s de entrenamiento)")
 
     before = run.model_at(0)
     images = test_data.images  # las 10.000 normalizadas, una sola vez

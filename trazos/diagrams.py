@@ -137,11 +137,11 @@ def plot_probability_table(probs, row_labels=None, title="Probabilidades"):
     for i in range(n):
         for j in range(classes):
             value = float(probs[i, j])
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
+            ax.text(j, i, render.decimal(value), ha="center", va="center", fontsize=8,
                     color="white" if value > 0.6 else "black")
-        ax.text(classes - 0.2, i, f"{float(probs[i].sum()):.2f}", va="center", fontsize=9, color="tab:red")
+        ax.text(classes - 0.2, i, render.decimal(probs[i].sum()), va="center", fontsize=9, color="tab:red")
     for j in range(classes):
-        ax.text(j, n - 0.3, f"{float(probs[:, j].sum()):.2f}", ha="center", va="top", fontsize=9, color="tab:red")
+        ax.text(j, n - 0.3, render.decimal(probs[:, j].sum()), ha="center", va="top", fontsize=9, color="tab:red")
     ax.text(classes - 0.2, -0.6, "suma de\nla fila", va="bottom", fontsize=9, color="tab:red")
     ax.text(-0.6, n - 0.3, "suma de la columna", ha="right", va="top", fontsize=9, color="tab:red")
     ax.set(title=title, xlabel="clase (dim=1)", ylabel="imagen del lote (dim=0)", xticks=range(classes),

@@ -129,7 +129,7 @@ def plot_kernels_before_after(before, after, layer="conv1", filter=None):
               (after - before, "diferencia (después - antes)", "diferencia", "cambio")]
     for ax, (weight, title, view, label) in zip(axes, panels):
         image = _draw_kernels(ax, weight, title, limits[view], filter)
-        fig.colorbar(image, ax=ax, shrink=0.6, label=f"{label} (±{limits[view]:.2f})".replace(".", ","),
+        fig.colorbar(image, ax=ax, shrink=0.6, label=f"{label} (±{render.decimal(limits[view])})",
                      location="bottom", extend="both")
     fig.supxlabel(_layout_note(before, filter) + " · cada panel con su escala de color (el 1 % más extremo se satura)",
                   fontsize=9)
@@ -332,7 +332,8 @@ def plot_channel_stages(acts, channel, stages=("conv1", "relu1", "pool1"), image
         axes[0].set_title("entrada")
     for ax, s, m in zip(axes[extra:], stages, maps):
         shown = ax.imshow(_np(m), cmap=render.DIVERGING, vmin=-limit, vmax=limit)
-        ax.set_title(f"{s}: {m.shape[0]}x{m.shape[1]}\nmín {float(m.min()):.2f} · máx {float(m.max()):.2f}", fontsize=9)
+        ax.set_title(f"{s}: {m.shape[0]}x{m.shape[1]}\nmín {render.decimal(m.min())} · máx {render.decimal(m.max())}",
+                     fontsize=9)
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -384,7 +385,7 @@ def plot_per_class_accuracy(accuracy, overall=None, title="Acierto por dígito (
     worst = int(accuracy.argmin())
     colors = ["tab:red" if d == worst else "tab:blue" for d in range(len(accuracy))]
     bars = ax.bar(range(len(accuracy)), accuracy.tolist(), color=colors)
-    ax.bar_label(bars, fmt="%.1f", fontsize=8, padding=2)
+    ax.bar_label(bars, labels=[render.decimal(a, 1) for a in accuracy.tolist()], fontsize=8, padding=2)
     if overall is not None:
         ax.axhline(100 * float(overall), color="0.3", ls="--", lw=1, label=f"global: {render.percent(overall, 2)}")
         ax.legend(loc="lower right")

@@ -22,7 +22,7 @@ from PIL import Image
 from .data import to_pixels
 from .shapes import conv_output_size
 
-__all__ = ["DIVERGING", "SEQUENTIAL", "PREDICTED", "OTHER", "MAP_COLUMNS", "percent", "colorize", "mosaic", "to_png",
+__all__ = ["DIVERGING", "SEQUENTIAL", "PREDICTED", "OTHER", "MAP_COLUMNS", "decimal", "percent", "colorize", "mosaic", "to_png",
            "digit_pixels", "digit_picture",
            "kernel_tiles", "kernel_limits", "kernel_changes", "kernel_grid", "kernel_picture",
            "map_tiles", "maps_grid", "maps_picture", "describe_stage", "bar_colors", "probability_bars",
@@ -43,9 +43,14 @@ BACKGROUND = (255, 255, 255)  # huecos entre tiles (ninguna paleta usada llega a
 _LUTS = {}
 
 
+def decimal(value, decimals=2):
+    """Un número con coma decimal, como se escribe en español: 0.125 -> «0,12»."""
+    return f"{float(value):.{decimals}f}".replace(".", ",")
+
+
 def percent(fraction, decimals=1):
-    """Una fracción como porcentaje con coma decimal, como se escribe en español: 0.9922 -> «99,22 %»."""
-    return f"{100 * float(fraction):.{decimals}f} %".replace(".", ",")
+    """Una fracción como porcentaje: 0.9922 -> «99,22 %»."""
+    return f"{decimal(100 * float(fraction), decimals)} %"
 
 
 def lut(cmap):

@@ -101,9 +101,8 @@ def kernel_explorer(run=None):
             change = np.where(np.arange(out_ch)[:, None] == f, change, 0.0)
         top = f" · <span style='color:#00aa00'>enmarcados</span>, los que más cambiaron: {top_changes(change)}" \
             if change.max() > 0 else ""
-        scale = f"{limits[view.value]:.2f}".replace(".", ",")
         caption.value = (f"<b>{layer.value}</b>: {what}, {shown[view.value]}. Rojo positivo, azul negativo, "
-                         f"escala ±{scale} ({layout}){top}.")
+                         f"escala ±{render.decimal(limits[view.value])} ({layout}){top}.")
 
     update = guard(message, compute)
     for control in (layer, filter_, view, epoch):
