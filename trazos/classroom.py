@@ -25,7 +25,7 @@ import os
 import time
 from pathlib import Path
 
-from . import data
+from . import data, render
 from .models import MODELS
 from .training import trained_model
 
@@ -37,15 +37,23 @@ NAMES = {"cnn": "red compacta (16x16)", "classic": "red clásica (28x28)"}
 FRONTENDS = {"jupyterlab_widgets": "ipywidgets en JupyterLab", "anywidget": "el lienzo de «dibuja tu dígito»"}
 
 
+def _notebooks(folder):
+    """Los cuadernos del curso que hay en `folder` (NN_nombre.ipynb), en orden."""
+    return sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
+
+
+def _code_cells(path):
+    """El texto de cada celda de código del cuaderno `path`."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+
+
 def notebook_imports(folder=NOTEBOOKS):
     """{módulo de primer nivel: [cuadernos que lo importan]} de los cuadernos de `folder`."""
     found = {}
-    for path in sorted(Path(folder).glob("[0-9][0-9]_*.ipynb")):
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        for cell in cells:
-            if cell["cell_type"] != "code":
-                continue
-            source = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.lstrip().startswith(("%", "!")))
+    for path in _notebooks(folder):
+        for code in _code_cells(path):
+            source = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
             try:
                 tree = ast.parse(source)
             except SyntaxError:  # una celda con un hueco a medio escribir no impide mirar las demás
@@ -60,9 +68,7 @@ def notebook_imports(folder=NOTEBOOKS):
 
 def training_notebooks(folder=NOTEBOOKS):
     """Los cuadernos de `folder` que entrenan redes suyas y las guardan en la caché (`train_run`)."""
-    return [path for path in sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
-            if any(cell["cell_type"] == "code" and "train_run(" in "".join(cell["source"])
-                   for cell in json.loads(path.read_text(encoding="utf-8"))["cells"])]
+    return [path for path in _notebooks(folder) if any("train_run(" in code for code in _code_cells(path))]
 
 
 @contextlib.contextmanager
@@ -114,7 +120,7 @@ def _run_training_notebook(path, root, cache, progress):
 
 
 def _seconds(start):
-    return f"{time.perf_counter() - start:.1f} s".replace(".", ",")
+    return f"{render.decimal(time.perf_counter() - start, 1)} s"
 
 
 def prepare(root=None, cache=None, folder=NOTEBOOKS, progress=True):
@@ -130,15 +136,15 @@ def prepare(root=None, cache=None, folder=NOTEBOOKS, progress=True):
         run = trained_model(name, cache=cache, root=root, progress=progress)
         epochs = len(run.history)
         how = "entrenada ahora" if run.trained_now else "ya estaba en la caché"
-        accuracy = f"{100 * run.test_accuracy:.2f}".replace(".", ",")
-        report.append(f"✓ {NAMES[name].capitalize()}: {epochs} {'época' if epochs == 1 else 'épocas'}, {accuracy} % de acierto en test, {how}, "
+        accuracy = render.percent(run.test_accuracy, 2)
+        report.append(f"✓ {NAMES[name].capitalize()}: {epochs} {'época' if epochs == 1 else 'épocas'}, {accuracy} de acierto en test, {how}, "
                       f"en {run.path} · {_seconds(start)}")
 
     start = time.perf_counter()
     imports = notebook_imports(folder)
     missing = {name: where for name, where in imports.items() if importlib.util.find_spec(name) is None}
     missing.update({name: [what] for name, what in FRONTENDS.items() if importlib.util.find_spec(name) is None})
-    notebooks = len(list(Path(folder).glob("[0-9][0-9]_*.ipynb")))
+    notebooks = len(_notebooks(folder))
     ready = not missing
     for name, where in missing.items():
         report.append(f"✗ Falta la biblioteca {name} (la usa {', '.join(where)}): instálala con "
