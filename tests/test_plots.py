@@ -14,9 +14,9 @@ from trazos.inspection import activations, confusion_matrix
 from trazos.models import CNN
 
 HISTORY = [
-    {"epoch": 1, "train_loss": 0.9, "train_acc": 0.70, "test_loss": 0.5, "test_acc": 0.85, "seconds": 3.0},
-    {"epoch": 2, "train_loss": 0.4, "train_acc": 0.88, "test_loss": 0.3, "test_acc": 0.91, "seconds": 3.1},
-    {"epoch": 3, "train_loss": 0.2, "train_acc": 0.94, "test_loss": 0.25, "test_acc": 0.93, "seconds": 3.2},
+    {"epoch": 1, "train_loss": 0.9, "train_acc": 0.70, "val_loss": 0.5, "val_acc": 0.85, "seconds": 3.0},
+    {"epoch": 2, "train_loss": 0.4, "train_acc": 0.88, "val_loss": 0.3, "val_acc": 0.91, "seconds": 3.1},
+    {"epoch": 3, "train_loss": 0.2, "train_acc": 0.94, "val_loss": 0.25, "val_acc": 0.93, "seconds": 3.2},
 ]
 
 
@@ -48,7 +48,7 @@ def test_plot_history():
     assert list(train_line.get_ydata()) == [0.9, 0.4, 0.2]
     assert list(test_line.get_ydata()) == [0.5, 0.3, 0.25]
     assert np.allclose(acc.get_lines()[1].get_ydata(), [85, 91, 93])  # en porcentaje
-    assert [t.get_text() for t in loss.get_legend().get_texts()] == ["entrenamiento", "test"]
+    assert [t.get_text() for t in loss.get_legend().get_texts()] == ["entrenamiento", "validación"]
     assert _renders(fig)
 
 

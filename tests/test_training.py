@@ -11,7 +11,7 @@ from trazos import training as train_module  # para sustituir su función `train
 from trazos.models import build_model
 from trazos.training import RECIPE, Run, evaluate, recipe, save_atomic, seed_everything, trained_model
 
-HISTORY_KEYS = {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"}
+HISTORY_KEYS = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds"}
 
 
 def _same_weights(a, b):
@@ -62,22 +62,34 @@ def test_tiny_training_learns(tiny_run, test16):
     entry = tiny_run.history[0]
     assert set(entry) == HISTORY_KEYS
     assert entry["epoch"] == 1 and entry["seconds"] > 0
-    assert entry["test_acc"] > 0.8
+    assert entry["val_acc"] > 0.8
     # Antes de entrenar, la red reparte la probabilidad casi por igual: su pérdida es ~ln(10) = 2,30
     # (adivinar). Medida aquí, no escrita a mano; la entrenada tiene que quedar muy por debajo.
     untrained_loss, _ = evaluate(tiny_run.model_at(0), test16)
     assert untrained_loss == pytest.approx(math.log(10), abs=0.1)
-    assert entry["test_loss"] < 0.8
-    assert entry["test_loss"] < untrained_loss - 1.0
+    assert entry["val_loss"] < 0.8
+    assert entry["val_loss"] < untrained_loss - 1.0
     assert 0 < entry["train_acc"] <= 1
-    assert tiny_run.test_accuracy == entry["test_acc"]
-    # El historial dice la verdad: coincide con evaluar el modelo final.
+    assert tiny_run.val_accuracy == entry["val_acc"]
+    # El test se mide una vez, al final, y dice la verdad: coincide con evaluar el modelo final.
     loss, accuracy = evaluate(tiny_run.model, test16)
-    assert accuracy == pytest.approx(entry["test_acc"], abs=2e-3)
-    assert loss == pytest.approx(entry["test_loss"], rel=1e-2)
+    assert tiny_run.test_accuracy == pytest.approx(accuracy, abs=1e-9)
+    assert tiny_run.test_loss == pytest.approx(loss, rel=1e-6)
     # Antes de entrenar la red acierta al azar.
     assert evaluate(tiny_run.model_at(0), test16)[1] < 0.3
-    assert "acierto en test" in repr(tiny_run)
+    assert "acierto en validación" in repr(tiny_run) and "acierto en test" in repr(tiny_run)
+
+
+def test_the_validation_set_is_held_out_of_training(mnist_root):
+    full = data.load_mnist(train=True, size=16, root=mnist_root)
+    train, val = data.split_validation(full, 5000)
+    assert (len(train), len(val)) == (55_000, 5000)
+    assert torch.equal(torch.cat([train.labels, val.labels]), full.labels)  # los mismos, sin repetir ninguno
+    course_train, course_val, course_test = train_module.course_data(16, root=mnist_root)
+    assert torch.equal(course_val.pixels, val.pixels) and len(course_train) == 55_000 and len(course_test) == 10_000
+    for bad in (0, 60_000, 2.5, True):
+        with pytest.raises(ValueError, match="size debe ser un entero"):
+            data.split_validation(full, bad)
 
 
 def test_checkpoints_and_model_at(tiny_run):
@@ -430,14 +442,53 @@ def test_saved_runs_are_readable_by_others_like_any_new_file(tmp_path):
 
 
 def test_keep_freed_memory_respects_the_system(monkeypatch):
-    """En Linux con glibc fija los umbrales de malloc; si el sistema ya los fija, no los toca."""
-    import platform
-    applied = train_module.keep_freed_memory()
-    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
-        assert applied is True
-    else:
-        assert applied is False
-    for name in ("MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES"):
+    """Si el sistema ya fija los umbrales de malloc, no los toca."""
+    for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES"):
         monkeypatch.setenv(name, "1")
         assert train_module.keep_freed_memory() is False
         monkeypatch.delenv(name)
+
+
+@pytest.mark.slow
+def test_importing_trazos_changes_nothing_in_the_process_until_training_starts(mnist_root):
+    """Importar no ajusta malloc: solo empezar a entrenar (contado al cargar la libc con ctypes)."""
+    import subprocess
+    import sys
+    code = (
+        "import ctypes, json, sys\n"
+        "loaded = []\n"
+        "real = ctypes.CDLL\n"
+        "ctypes.CDLL = lambda name, *a, **k: (loaded.append(name), real(name, *a, **k))[1]\n"
+        "import trazos, trazos.widgets, trazos.cli\n"
+        "after_import = list(loaded)\n"
+        "digits = trazos.load_mnist(limit=64)\n"
+        "trazos.train(trazos.CNN(), digits, digits, epochs=1, batch_size=32, progress=False)\n"
+        "print(json.dumps([after_import, loaded]))\n")
+    env = {**os.environ, "TRAZOS_DATA": str(mnist_root)}
+    env.pop("MALLOC_TRIM_THRESHOLD_", None)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    import json
+    after_import, after_training = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "libc.so.6" not in after_import
+    if sys.platform.startswith("linux") and os.path.exists("/lib/x86_64-linux-gnu/libc.so.6"):
+        assert "libc.so.6" in after_training  # al entrenar sí se ajusta (en Linux con glibc)
+
+
+def test_a_course_network_whose_forward_changed_does_not_load_stale_weights(small_cached_run, monkeypatch,
+                                                                            request):
+    """La red del curso usa la misma huella que la de un estudiante: si cambia su forward, la caché
+    guardada con el forward de antes no vale."""
+    run, path, _ = small_cached_run
+    request.getfixturevalue("forbid_training")
+    again = trained_model("cnn", epochs=1, limit=500, cache=path.parent, progress=False)  # sin cambios: carga
+    assert _states_equal(again.checkpoints, run.checkpoints)
+    model_class = build_model("cnn").__class__
+
+    def forward(self, x):  # la misma red con una ReLU más al final
+        return torch.relu(self.fc(self.flatten(self.pool2(self.relu2(self.conv2(self.pool1(self.relu1(
+            self.conv1(x)))))))))
+
+    monkeypatch.setattr(model_class, "forward", forward)
+    with pytest.raises(TrainingCalled):
+        trained_model("cnn", epochs=1, limit=500, cache=path.parent, progress=False)

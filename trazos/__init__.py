@@ -4,9 +4,12 @@ Un módulo por idea, para leer de arriba abajo:
 - `data`: MNIST en memoria, redimensionado y guardado en bytes; se normaliza al pedirlo.
 - `models`: las dos redes del curso, `CNN` (16x16) y `ClassicCNN` (28x28); qué capas
   convolucionales tiene una red y de qué lado son sus imágenes.
+- `errors`: los errores que lanza trazos, en español (en Jupyter, solo el mensaje).
+- `runner`: la única puerta para ejecutar una red: imágenes, dispositivo, modo, qué devuelve la red.
 - `capture`: una pasada hacia delante paso a paso (capas, funciones, módulos reutilizados).
 - `shapes`: la fórmula del tamaño de salida y la tabla de pasos de cualquier red.
-- `training`: el bucle de entrenamiento y los checkpoints, para las redes del curso y las tuyas.
+- `loop`: el bucle de entrenamiento: un paso, una época, evaluar.
+- `training`: la receta, la validación, los checkpoints y la caché, para las redes del curso y las tuyas.
 - `cache`: guardar y recuperar entrenamientos, con una clave que distingue una red de otra.
 - `checks`: comprobar que una red encaja con los dígitos (acepta sus imágenes, devuelve [N, 10]).
 - `inspection`: activaciones, predicciones, historia de los kernels y matriz de confusión.
@@ -19,8 +22,9 @@ Un módulo por idea, para leer de arriba abajo:
 - `cli`: la línea de órdenes (`python -m trazos`).
 """
 
-from . import capture, data, diagrams, inspection, models, plots, render, shapes, training  # noqa: F401
-from .data import MNISTDataError, batches, examples_of, load_mnist, prepare_image
+from . import capture, data, diagrams, errors, inspection, loop, models, plots, render, runner, shapes, training  # noqa: F401
+from .data import MNISTDataError, batches, examples_of, load_mnist, prepare_image, split_validation
+from .errors import TrazosError
 from .inspection import (activations, confusion_matrix, kernel_history, most_confused, per_class_accuracy, predict,
                          predict_drawing, stage_names)
 from .models import CNN, ClassicCNN, build_model, conv_layers, input_side

@@ -30,7 +30,7 @@ FAMILIES = [
     ("aplanar", "#e6e6e6", ("flatten", "view", "reshape")),
     ("activación", "#fde2c4", ("relu", "sigmoid", "tanh", "gelu", "elu", "silu", "softplus")),
 ]
-OTHER = ("otro paso", "#f7f7f7")
+OTHER = ("otra etapa", "#f7f7f7")
 INPUT = ("entrada", "#ffffff")
 
 # Medidas en pulgadas (los ejes van en pulgadas: lo que se ve es lo que se pide aquí).
@@ -149,7 +149,7 @@ def plot_architecture(model, input_size=None, max_rows=6):
             _arrow(ax, [(px_mid, py - BOX_H), (px_mid, low), (gap, low), (gap, high), (x_mid, high), (x_mid, y)])
 
     total = sum(s.params for s in steps)
-    ax.text(MARGIN, height - TITLE_H / 2 - 0.05, f"{type(model).__name__}: {len(steps)} pasos, "
+    ax.text(MARGIN, height - TITLE_H / 2 - 0.05, f"{type(model).__name__}: {len(steps)} etapas, "
             f"{_thousands(total)} parámetros", fontsize=12, fontweight="bold", va="center", ha="left")
     seen = []
     for family, _ in boxes[1:]:

@@ -1,9 +1,10 @@
 """La caché de entrenamientos: guardar sin dejar ficheros a medias, volver a cargar y la clave
 que distingue una red de otra.
 
-Las redes del curso se guardan con su nombre, sus épocas y su semilla (`training.trained_model`);
-la red de un estudiante, con una huella de su arquitectura, sus ajustes y sus datos
-(`training.train_run`), para que una red cambiada nunca cargue los pesos de otra.
+Todas las redes se guardan con una huella de su arquitectura, sus ajustes y sus datos
+(`fingerprint`): la red de un estudiante (`training.train_run`) y también las del curso
+(`training.trained_model`, que además pone en el nombre la red, las épocas y la semilla), para
+que una red cambiada (otro `forward`, otra capa) nunca cargue los pesos de otra.
 """
 
 import hashlib
@@ -17,7 +18,7 @@ import warnings
 import torch
 
 from . import data
-from .capture import eval_mode
+from .runner import eval_mode, quiet
 
 __all__ = ["save_atomic", "own_cache", "save_run", "load_run", "architecture_text", "fingerprint"]
 
@@ -54,15 +55,16 @@ def _places(path):
     return [path] if mine == path else [path, mine]
 
 
-def save_run(path, history, checkpoints):
-    """Guarda un entrenamiento (historial y pesos de cada época) de forma atómica y devuelve dónde.
+def save_run(path, history, checkpoints, test=None):
+    """Guarda un entrenamiento (historial, pesos de cada época y, si se midió, el resultado en test
+    `{"loss": ..., "acc": ...}`) de forma atómica y devuelve dónde.
 
     Si la carpeta de `path` no admite escritura (la caché compartida de un servidor, de solo
     lectura para los estudiantes), lo guarda en la caché propia del usuario y lo dice en una
     línea. Si tampoco puede, avisa y devuelve None: el entrenamiento no se pierde, sigue en
     memoria, y nunca queda un fichero a medias.
     """
-    payload = {"history": json.dumps(history), "checkpoints": checkpoints}
+    payload = {"history": json.dumps(history), "test": json.dumps(test), "checkpoints": checkpoints}
     problems = []
     for place in _places(path):
         try:
@@ -79,7 +81,7 @@ def save_run(path, history, checkpoints):
 
 
 def load_run(path, model, epochs, progress=True, label="red"):
-    """(historial, checkpoints, ruta) de un entrenamiento guardado en `path` (o con su nombre en la
+    """(historial, checkpoints, ruta, test) de un entrenamiento guardado en `path` (o con su nombre en la
     caché propia del usuario), con sus últimos pesos ya cargados en `model`; None si no existe o
     si está dañado (avisa: se vuelve a entrenar)."""
     path = next((place for place in _places(path) if place.exists()), None)
@@ -88,6 +90,7 @@ def load_run(path, model, epochs, progress=True, label="red"):
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
         history, checkpoints = json.loads(saved["history"]), saved["checkpoints"]
+        test = json.loads(saved.get("test", "null"))
         if len(checkpoints) != epochs + 1:
             raise ValueError("número de épocas distinto")
         # Antes de cargar nada: un fichero con otras capas no debe dejar la red a medio cargar.
@@ -101,7 +104,7 @@ def load_run(path, model, epochs, progress=True, label="red"):
         return None
     if progress:
         print(f"Modelo '{label}' cargado de la caché ({path}).")
-    return history, checkpoints, path
+    return history, checkpoints, path, test
 
 
 def _own_classes(model):
@@ -133,7 +136,7 @@ def architecture_text(model):
     """
     parts = [f"{type(model).__module__}.{type(model).__qualname__}", repr(model)]
     parts += [f"{k}: {tuple(v.shape)} {v.dtype}" for k, v in model.state_dict().items()]
-    with eval_mode(model):
+    with eval_mode(model), quiet():  # quiet: fx ejecuta forward con Proxy y un print del estudiante saldría
         try:
             parts.append(torch.fx.symbolic_trace(model).code)
         except Exception:  # noqa: BLE001 - un forward que fx no sigue: quedan su código y el repr

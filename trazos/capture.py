@@ -17,7 +17,6 @@ sin datos. Entonces se usan hooks de módulo: se ven todas las capas, cada llama
 separado, pero no las funciones; se avisa una vez, en español.
 """
 
-import contextlib
 import os
 import sys
 import warnings
@@ -26,6 +25,9 @@ from dataclasses import dataclass
 
 import torch
 import torch.fx
+
+from .errors import TrazosValueError
+from .runner import device_of, eval_mode, inspecting, quiet, to_cpu
 
 __all__ = ["Step", "StepError", "capture", "eval_mode", "step_names", "trace"]
 
@@ -41,7 +43,7 @@ class Step:
     module: str = None  # nombre del módulo si el paso es una capa; None si es una función
 
 
-class StepError(ValueError, RuntimeError):
+class StepError(TrazosValueError, RuntimeError):
     """Un paso de la red no acepta lo que le llega; el mensaje dice cuál y con qué forma.
 
     Es un ValueError (un dato que no encaja) y también un RuntimeError, el error que PyTorch
@@ -67,7 +69,8 @@ def trace(model):
 
 def _symbolic_trace(model):
     try:
-        graph = torch.fx.symbolic_trace(model)
+        with quiet():  # fx ejecuta forward con Proxy: un print(x.shape) del estudiante escribiría «Proxy(...)»
+            graph = torch.fx.symbolic_trace(model)
     except Exception as error:  # noqa: BLE001 - fx falla de muchas formas; todas significan "no trazable"
         graph = None
         if model not in _WARNED:
@@ -89,23 +92,6 @@ def _outside_trazos():
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
         frame, level = frame.f_back, level + 1
     return level
-
-
-@contextlib.contextmanager
-def eval_mode(model):
-    """`model` en modo eval mientras dura el bloque; al salir (también si algo falla) cada capa
-    vuelve al modo que tenía.
-
-    Cada capa, no solo la red: `model.train(antes)` pondría en modo train también una
-    BatchNorm que el estudiante congeló a propósito con `.eval()`.
-    """
-    modes = [(module, module.training) for module in model.modules()]
-    model.eval()
-    try:
-        yield model
-    finally:
-        for module, training in modes:
-            module.training = training
 
 
 def _kind(node, modules):
@@ -147,7 +133,7 @@ class _Recorder(torch.fx.Interpreter):
             if module is not None:
                 self.calls[module] = self.calls.get(module, 0) + 1
             params = sum(p.numel() for p in self.modules[module].parameters()) if first else 0
-            self.steps.append(Step(name, _kind(node, self.modules), output.detach(), params, module))
+            self.steps.append(Step(name, _kind(node, self.modules), to_cpu(output), params, module))
         return output
 
 
@@ -199,7 +185,7 @@ def _capture_with_hooks(model, images):
                 calls[name] = count + 1
                 params = sum(p.numel() for p in module.parameters()) if count == 0 else 0
                 steps.append(Step(name if count == 0 else f"{name}_{count}", type(module).__name__,
-                                  output.detach(), params, name))
+                                  to_cpu(output), params, name))
         return hook
 
     try:
@@ -225,12 +211,14 @@ def _capture_with_hooks(model, images):
 def capture(model, images):
     """Ejecuta `model` sobre `images` y devuelve la lista de pasos (`Step`), en orden de ejecución.
 
-    Se mira en modo eval y sin gradientes (sin dropout, sin tocar las estadísticas de
-    BatchNorm), y la red vuelve al modo que tenía, también si algo falla. Si un paso no
-    acepta lo que le llega, `StepError` (un ValueError) dice cuál y con qué forma.
+    Se mira como mira todo trazos (`runner.inspecting`): en modo eval y sin gradientes (sin
+    dropout, sin tocar las estadísticas de BatchNorm), y la red vuelve al modo que tenía,
+    también si algo falla. Las imágenes van al dispositivo de la red y las salidas de cada paso
+    vuelven a la CPU. Si un paso no acepta lo que le llega, `StepError` dice cuál y con qué forma.
     """
     graph = trace(model)
-    with eval_mode(model), torch.no_grad():
+    images = images.to(device_of(model))
+    with inspecting(model):
         if graph is None:
             return _capture_with_hooks(model, images)
         recorder = _Recorder(graph, dict(graph.named_modules()))

@@ -22,10 +22,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["MNISTDataError", "MNIST_FILES", "MEAN", "STD", "Digits", "data_root", "cache_root",
+from .errors import TrazosError, TrazosTypeError, TrazosValueError
+
+__all__ = ["MNISTDataError", "MNIST_FILES", "MEAN", "STD", "Digits", "data_root", "cache_root", "split_validation",
            "find_mnist", "load_mnist", "normalize", "to_pixels", "batches", "examples_of", "example_index", "prepare_image"]
 
-# Media y desviación típica de los píxeles de MNIST (en [0, 1]): las de siempre.
+# Media y desviación típica de los píxeles de MNIST (en [0, 1]): las de siempre (runner tiene las mismas).
 MEAN, STD = 0.1307, 0.3081
 
 # Los cuatro ficheros originales, su tamaño en bytes y su md5 canónico (sin comprimir).
@@ -37,7 +39,7 @@ MNIST_FILES = {
 }
 
 
-class MNISTDataError(RuntimeError):
+class MNISTDataError(TrazosError, RuntimeError):
     """Los ficheros de MNIST faltan o están dañados; el mensaje dice qué hacer."""
 
 
@@ -147,7 +149,7 @@ class Digits:
 
     def __post_init__(self):
         if self.pixels.dtype != torch.uint8:
-            raise TypeError(f"Digits guarda niveles de gris en uint8 (0-255), no {self.pixels.dtype}: pásale "
+            raise TrazosTypeError(f"Digits guarda niveles de gris en uint8 (0-255), no {self.pixels.dtype}: pásale "
                             "los bytes, no imágenes normalizadas; por ejemplo Digits(test.pixels[:100], test.labels[:100]).")
 
     def __len__(self):
@@ -227,12 +229,27 @@ def load_mnist(train=True, size=16, root=None, limit=None, download=True):
     inmediata y comparte los mismos `pixels` (para modificarlos, haz antes `.clone()`).
     """
     if not isinstance(size, int) or not 4 <= size <= 28:
-        raise ValueError(f"size debe ser un entero entre 4 y 28 (16 para CNN, 28 para ClassicCNN); se recibió {size!r}.")
+        raise TrazosValueError(f"size debe ser un entero entre 4 y 28 (16 para CNN, 28 para ClassicCNN); se recibió {size!r}.")
     if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise ValueError(f"limit debe ser un entero positivo o None; se recibió {limit!r}.")
+        raise TrazosValueError(f"limit debe ser un entero positivo o None; se recibió {limit!r}.")
     root = find_mnist(root, download)
     pixels, labels = _load(root, bool(train), size, limit)  # solo se leen y convierten los `limit` primeros
     return Digits(pixels, labels)
+
+
+def split_validation(digits, size=5000):
+    """(entrenamiento, validación): aparta los `size` últimos ejemplos de `digits` como validación.
+
+    El test sirve para medir la red una sola vez, al final; para elegir (cuántas épocas, qué
+    variante de la red) se mira otro conjunto que la red tampoco ve al aprender: la validación.
+    Se apartan los últimos, como `validation_split` de Keras: MNIST ya viene sin orden, y un
+    trozo del final es una vista de los mismos bytes (no ocupa memoria nueva).
+    """
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 < size < len(digits):
+        raise TrazosValueError(f"size debe ser un entero entre 1 y {len(digits) - 1} (cuántos ejemplos se apartan "
+                               f"para validar); se recibió {size!r}.")
+    cut = len(digits) - size
+    return (Digits(digits.pixels[:cut], digits.labels[:cut]), Digits(digits.pixels[cut:], digits.labels[cut:]))
 
 
 def batches(digits, batch_size, shuffle=False, generator=None):
@@ -246,10 +263,10 @@ def batches(digits, batch_size, shuffle=False, generator=None):
 def examples_of(digits, digit, count=1, start=0):
     """Índices de los `count` primeros ejemplos del dígito `digit` (a partir del `start`-ésimo)."""
     if digit not in range(10):
-        raise ValueError(f"digit debe ser un dígito del 0 al 9; se recibió {digit!r}.")
+        raise TrazosValueError(f"digit debe ser un dígito del 0 al 9; se recibió {digit!r}.")
     index = torch.nonzero(digits.labels == digit).flatten()[start:start + count]
     if len(index) < count:
-        raise ValueError(f"Solo hay {len(index)} ejemplos del dígito {digit} a partir del {start}; pediste {count}.")
+        raise TrazosValueError(f"Solo hay {len(index)} ejemplos del dígito {digit} a partir del {start}; pediste {count}.")
     return index.tolist()
 
 
@@ -257,7 +274,7 @@ def example_index(digits, digit, k):
     """Índice (en `digits`) del `k`-ésimo ejemplo del dígito `digit` (empezando en 0)."""
     count = int((digits.labels == digit).sum()) if digit in range(10) else 0
     if digit not in range(10) or not isinstance(k, int) or not 0 <= k < count:
-        raise ValueError(f"Elige un dígito del 0 al 9 y un ejemplo entre 0 y {max(count - 1, 0)}; "
+        raise TrazosValueError(f"Elige un dígito del 0 al 9 y un ejemplo entre 0 y {max(count - 1, 0)}; "
                          f"se recibió dígito {digit!r}, ejemplo {k!r}.")
     return examples_of(digits, digit, count=1, start=k)[0]
 
@@ -272,11 +289,11 @@ def prepare_image(image, size=16):
     """
     x = torch.as_tensor(image, dtype=torch.float32)
     if x.ndim != 2:
-        raise ValueError(f"La imagen debe ser 2D (alto x ancho); tiene forma {tuple(x.shape)}.")
+        raise TrazosValueError(f"La imagen debe ser 2D (alto x ancho); tiene forma {tuple(x.shape)}.")
     if x.max() > 1.0:
         x = x / 255.0
     if x.max() <= 0.05:
-        raise ValueError("La imagen está vacía: dibuja un dígito antes de predecir.")
+        raise TrazosValueError("La imagen está vacía: dibuja un dígito antes de predecir.")
     rows = torch.nonzero(x.amax(dim=1) > 0.05).flatten()
     cols = torch.nonzero(x.amax(dim=0) > 0.05).flatten()
     x = x[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]

@@ -12,6 +12,7 @@ from matplotlib.patches import Rectangle
 
 from . import render
 from .plots import Figure, _np
+from .errors import TrazosValueError
 
 __all__ = ["plot_conv_positions", "plot_max_pool", "plot_probability_table", "plot_resized",
            "naive_softmax", "example_logits", "softmax_table"]
@@ -84,7 +85,7 @@ def plot_max_pool(grid, size=2):
     """
     grid = torch.as_tensor(grid).detach().cpu()
     if grid.ndim != 2 or grid.shape[0] < size or grid.shape[1] < size:
-        raise ValueError(f"Se esperaba una matriz 2D de al menos {size}x{size}; forma recibida {tuple(grid.shape)}.")
+        raise TrazosValueError(f"Se esperaba una matriz 2D de al menos {size}x{size}; forma recibida {tuple(grid.shape)}.")
     rows, cols = grid.shape[0] // size, grid.shape[1] // size  # lo que sobra por abajo o a la derecha se pierde
     palette = ["#fde0c5", "#c9e4f5", "#d5efcf", "#eadcf2"]
     fig = Figure(figsize=(0.5 * (grid.shape[1] + cols) + 1.6, 0.5 * grid.shape[0] + 1.2), layout="constrained")
@@ -129,7 +130,7 @@ def plot_probability_table(probs, row_labels=None, title="Probabilidades"):
     """
     probs = torch.as_tensor(probs).detach().cpu().float()
     if probs.ndim != 2:
-        raise ValueError(f"Se esperaba una matriz [imágenes, clases]; forma recibida {tuple(probs.shape)}.")
+        raise TrazosValueError(f"Se esperaba una matriz [imágenes, clases]; forma recibida {tuple(probs.shape)}.")
     n, classes = probs.shape
     fig = Figure(figsize=(0.62 * classes + 3.0, 0.45 * n + 1.9), layout="constrained")
     ax = fig.subplots()
@@ -162,7 +163,7 @@ def plot_resized(large, small, labels=None, title="Los mismos dígitos a dos tam
     """
     large, small = torch.as_tensor(large), torch.as_tensor(small)
     if len(large) != len(small) or len(large) == 0:
-        raise ValueError(f"Se esperaban las mismas imágenes a dos tamaños; hay {len(large)} y {len(small)}.")
+        raise TrazosValueError(f"Se esperaban las mismas imágenes a dos tamaños; hay {len(large)} y {len(small)}.")
     n = len(large)
     fig = Figure(figsize=(1.5 * n + 0.6, 3.7), layout="constrained")
     axes = fig.subplots(2, n, squeeze=False)
@@ -186,7 +187,7 @@ def naive_softmax(logits, dim):
     float32, e inf / inf da nan: por eso torch.softmax resta antes el máximo."""
     x = torch.as_tensor(logits, dtype=torch.float32)
     if dim not in (0, 1) or x.ndim != 2:
-        raise ValueError(f"dim debe ser 0 o 1 para unos logits [imágenes, clases]; se recibió dim={dim!r} "
+        raise TrazosValueError(f"dim debe ser 0 o 1 para unos logits [imágenes, clases]; se recibió dim={dim!r} "
                          f"con forma {tuple(x.shape)}.")
     e = torch.exp(x)
     return e / e.sum(dim=dim, keepdim=True)

@@ -10,28 +10,19 @@ import torch
 from torch import nn
 
 from . import data
-from .capture import capture, eval_mode
-from .checks import check_output
+from .capture import capture
+from .errors import TrazosTypeError, TrazosValueError
 from .models import conv_layers, input_side
+from .runner import as_images, check_output, outputs, probabilities
 
 __all__ = ["check_images", "stage_names", "activations", "predict", "output_probabilities", "predict_drawing", "run_parts",
            "kernel_history", "confusion_matrix", "most_confused", "per_class_accuracy", "pair_indices"]
 
 
 def check_images(model, images):
-    """Comprueba que `images` es un lote [N, 1, L, L] del tamaño que espera el modelo y lo devuelve.
-
-    Acepta también una imagen suelta [L, L] o [1, L, L] y le añade las dimensiones que faltan.
-    """
-    if not isinstance(images, torch.Tensor):
-        raise ValueError(f"Se esperaba un tensor de imágenes; se recibió {type(images).__name__}.")
-    while images.ndim < 4:
-        images = images.unsqueeze(0)
-    side = getattr(model, "input_size", None)
-    if images.ndim != 4 or images.shape[1] != 1 or (side and tuple(images.shape[2:]) != (side, side)):
-        expected = f"[N, 1, {side}, {side}]" if side else "[N, 1, alto, ancho]"
-        raise ValueError(f"Forma de imágenes no válida: {tuple(images.shape)}. Este modelo espera {expected}.")
-    return images
+    """`images` como lote [N, 1, L, L] del tamaño que espera el modelo (`runner.as_images`): acepta
+    también una imagen suelta [L, L] o [1, L, L], NumPy y niveles de gris en bytes (uint8)."""
+    return as_images(images, model)
 
 
 def stage_names(model, images=None):
@@ -43,7 +34,7 @@ def stage_names(model, images=None):
     if images is None:
         side = input_side(model)
         images = torch.zeros(1, 1, side, side)
-    return [step.name for step in capture(model, check_images(model, images[:1]))]
+    return [step.name for step in capture(model, check_images(model, images)[:1])]
 
 
 def activations(model, images, stages=None):
@@ -61,36 +52,27 @@ def activations(model, images, stages=None):
         stages = [stages]
     unknown = [s for s in stages if s not in valid]
     if unknown or not stages:
-        raise ValueError(f"Etapa desconocida o vacía: {unknown or stages!r}. Etapas válidas: {', '.join(valid)}.")
+        raise TrazosValueError(f"Etapa desconocida o vacía: {unknown or stages!r}. Etapas válidas: {', '.join(valid)}.")
     return {s.name: s.output for s in steps if s.name in stages}
 
 
-@torch.no_grad()
 def predict(model, images, batch_size=256):
-    """Predicción y probabilidades [N, 10] del modelo para `images` (por lotes, sin gradientes).
+    """Predicción y probabilidades [N, 10] del modelo para `images` (por lotes, sin gradientes, en la CPU).
 
-    Lotes de 256: con 1000 imágenes de 28x28, cada paso de la red clásica ocuparía 100 MB.
-
-    softmax sirve igual para logits (CNN) que para log-probabilidades (ClassicCNN). Se
-    predice en modo eval y cada capa vuelve al modo que tenía; si la red no devuelve
-    [N, 10], el ValueError dice qué devuelve.
+    Sirve para cualquier red (`runner.outputs`): las imágenes van al dispositivo de la red y se
+    mira en modo eval (cada capa vuelve a su modo). Las probabilidades son de verdad devuelva la
+    red logits (CNN), log-probabilidades (ClassicCNN) o probabilidades (una red que termina en
+    softmax: no se le aplica otro). Si la red no devuelve [N, 10], el error dice qué devuelve.
     """
-    images = check_images(model, images)
-    with eval_mode(model):
-        probs = torch.cat([torch.softmax(check_output(model(batch), len(batch)), dim=1)
-                           for batch in images.split(batch_size)])
+    probs = probabilities(outputs(model, images, batch_size))
     return probs.argmax(dim=1), probs
 
 
 def output_probabilities(output):
-    """Probabilidades de las 10 clases a partir de la salida de la red para una imagen.
-
-    softmax sirve igual para logits (CNN) que para log-probabilidades (ClassicCNN): el
-    softmax de log_softmax(z) es softmax(z).
-    """
+    """Probabilidades de las 10 clases a partir de la salida de la red para una imagen (`runner.probabilities`)."""
     output = torch.as_tensor(output).detach().float().flatten()
     check_output(output.unsqueeze(0), 1)  # si no son 10 valores, el mismo mensaje que da predict
-    return torch.softmax(output, dim=0)
+    return probabilities(output.unsqueeze(0))[0]
 
 
 def predict_drawing(model, drawing, side=None):
@@ -114,7 +96,7 @@ def run_parts(run):
     if isinstance(run, nn.Module):
         return run, [{k: v.detach().cpu() for k, v in run.state_dict().items()}], []
     if not hasattr(run, "checkpoints") or not hasattr(run, "model"):
-        raise ValueError(f"Se esperaba un Run (trazos.trained_model(...)) o un nn.Module; se recibió "
+        raise TrazosTypeError(f"Se esperaba un Run (trazos.trained_model(...)) o un nn.Module; se recibió "
                          f"{type(run).__name__}.")
     return run.model, run.checkpoints, getattr(run, "history", [])
 
@@ -127,9 +109,9 @@ def kernel_history(run, layer):
     model, checkpoints, _ = run_parts(run)
     valid = conv_layers(model)
     if not valid:
-        raise ValueError(f"La red {type(model).__name__} no tiene capas Conv2d: no hay kernels que mostrar.")
+        raise TrazosValueError(f"La red {type(model).__name__} no tiene capas Conv2d: no hay kernels que mostrar.")
     if layer not in valid:
-        raise ValueError(f"Capa desconocida: {layer!r}. Capas convolucionales válidas: {', '.join(valid)}.")
+        raise TrazosValueError(f"Capa desconocida: {layer!r}. Capas convolucionales válidas: {', '.join(valid)}.")
     return np.stack([c[f"{layer}.weight"].float().numpy() for c in checkpoints])
 
 
@@ -137,13 +119,13 @@ def confusion_matrix(labels, predictions, num_classes=10):
     """Matriz [verdadero, predicho] con el número de ejemplos de cada par."""
     labels, predictions = torch.as_tensor(labels).flatten(), torch.as_tensor(predictions).flatten()
     if len(labels) != len(predictions):
-        raise ValueError(f"labels ({len(labels)}) y predictions ({len(predictions)}) deben tener la misma longitud.")
+        raise TrazosValueError(f"labels ({len(labels)}) y predictions ({len(predictions)}) deben tener la misma longitud.")
     if len(labels) == 0:
-        raise ValueError("La selección está vacía: no hay ejemplos con los que contar.")
+        raise TrazosValueError("La selección está vacía: no hay ejemplos con los que contar.")
     # Fuera de rango, bincount sumaría el ejemplo en otra casilla sin avisar (o fallaría en inglés).
     for name, values in (("labels", labels), ("predictions", predictions)):
         if values.min() < 0 or values.max() >= num_classes:
-            raise ValueError(f"{name} debe contener clases entre 0 y {num_classes - 1}; "
+            raise TrazosValueError(f"{name} debe contener clases entre 0 y {num_classes - 1}; "
                              f"hay valores de {int(values.min())} a {int(values.max())}.")
     return torch.bincount(labels * num_classes + predictions, minlength=num_classes ** 2).reshape(num_classes, num_classes)
 
@@ -166,6 +148,6 @@ def pair_indices(labels, predictions, true, pred):
     """Índices de los ejemplos que son `true` y la red clasificó como `pred`."""
     for name, value in (("true", true), ("pred", pred)):
         if value not in range(10):
-            raise ValueError(f"{name} debe ser un dígito del 0 al 9; se recibió {value!r}.")
+            raise TrazosValueError(f"{name} debe ser un dígito del 0 al 9; se recibió {value!r}.")
     labels, predictions = torch.as_tensor(labels), torch.as_tensor(predictions)
     return torch.nonzero((labels == true) & (predictions == pred)).flatten().tolist()

@@ -11,6 +11,7 @@ qué capas convolucionales tiene y de qué lado son sus imágenes.
 """
 
 from torch import nn
+from .errors import TrazosValueError
 
 __all__ = ["CNN", "ClassicCNN", "MODELS", "build_model", "conv_layers", "input_side", "input_shape"]
 
@@ -76,7 +77,7 @@ MODELS = {"cnn": CNN, "classic": ClassicCNN}
 def build_model(name):
     """Crea un modelo nuevo (pesos aleatorios) a partir de su nombre: 'cnn' o 'classic'."""
     if name not in MODELS:
-        raise ValueError(f"Modelo desconocido: {name!r}. Opciones válidas: {', '.join(MODELS)}.")
+        raise TrazosValueError(f"Modelo desconocido: {name!r}. Opciones válidas: {', '.join(MODELS)}.")
     return MODELS[name]()
 
 
@@ -97,7 +98,7 @@ def input_side(model, images=None):
     if images is not None:
         images = getattr(images, "images", images)
         return int(images.shape[-1])
-    raise ValueError("No sé de qué tamaño son las imágenes de esta red: añade el lado en píxeles con "
+    raise TrazosValueError("No sé de qué tamaño son las imágenes de esta red: añade el lado en píxeles con "
                      "modelo.input_size = 28 (o 16), o pasa también las imágenes (digits=...).")
 
 
@@ -109,7 +110,7 @@ def input_shape(model, input_size=None):
     """
     if input_size is None:
         if getattr(model, "input_size", None) is None:
-            raise ValueError("No sé de qué tamaño son las imágenes de esta red: indícalo con input_size=28 (o 16, "
+            raise TrazosValueError("No sé de qué tamaño son las imágenes de esta red: indícalo con input_size=28 (o 16, "
                              "o una tupla como (1, 28, 28)), o añade modelo.input_size = 28 a la red.")
         input_size = input_side(model)
     return (1, input_size, input_size) if isinstance(input_size, int) else tuple(input_size)

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from . import render
+from .errors import TrazosValueError
 
 
 class Figure(matplotlib.figure.Figure):
@@ -48,17 +49,21 @@ def _grid(n, max_cols=8):
 
 
 def plot_history(history):
-    """Curvas de pérdida y de acierto por época, en entrenamiento y en test."""
+    """Curvas de pérdida y de acierto por época, en entrenamiento y en validación.
+
+    El test no sale aquí: se mide una vez, al final (`Run.test_accuracy`); mirarlo en cada
+    época para decidir sería ir aprendiendo del test.
+    """
     if not history:
-        raise ValueError("El historial está vacío: entrena al menos una época.")
+        raise TrazosValueError("El historial está vacío: entrena al menos una época.")
     epochs = [h["epoch"] for h in history]
     fig = Figure(figsize=(9, 3.4), layout="constrained")
     ax_loss, ax_acc = fig.subplots(1, 2)
     ax_loss.plot(epochs, [h["train_loss"] for h in history], "o-", label="entrenamiento")
-    ax_loss.plot(epochs, [h["test_loss"] for h in history], "s--", label="test")
+    ax_loss.plot(epochs, [h["val_loss"] for h in history], "s--", label="validación")
     ax_loss.set(title="Pérdida", xlabel="época", ylabel="entropía cruzada")
     ax_acc.plot(epochs, [100 * h["train_acc"] for h in history], "o-", label="entrenamiento")
-    ax_acc.plot(epochs, [100 * h["test_acc"] for h in history], "s--", label="test")
+    ax_acc.plot(epochs, [100 * h["val_acc"] for h in history], "s--", label="validación")
     ax_acc.set(title="Acierto", xlabel="época", ylabel="acierto (%)")
     for ax in (ax_loss, ax_acc):
         ax.set_xticks(epochs)
@@ -119,7 +124,7 @@ def plot_kernels_before_after(before, after, layer="conv1", filter=None):
     """
     before, after = _kernels(before), _kernels(after)
     if before.shape != after.shape:
-        raise ValueError(f"Las formas no coinciden: antes {tuple(before.shape)}, después {tuple(after.shape)}.")
+        raise TrazosValueError(f"Las formas no coinciden: antes {tuple(before.shape)}, después {tuple(after.shape)}.")
     tall = before.shape[1] > 1 and filter is None
     fig = Figure(figsize=(12, 8 if tall else 4.2), layout="constrained")
     axes = fig.subplots(1, 3)
@@ -148,7 +153,7 @@ def plot_activations(maps, stage="", image=None, max_maps=32):
     if maps.ndim in (2, 4) and len(maps) == 1:  # con el lote de una imagen, como sale de `activations`
         maps = maps[0]
     if maps.ndim not in (1, 3) or maps.numel() == 0:
-        raise ValueError(f"Se esperaban mapas [canales, alto, ancho] o un vector; forma recibida {tuple(maps.shape)}.")
+        raise TrazosValueError(f"Se esperaban mapas [canales, alto, ancho] o un vector; forma recibida {tuple(maps.shape)}.")
     maps = maps[:max_maps] if maps.ndim == 3 else maps
     grid, (low, high) = render.maps_grid(maps)
     tiles, description = render.map_tiles(maps)
@@ -198,7 +203,7 @@ def plot_digits(images, titles=None, title="", cols=8, colors=None):
     """Una galería de dígitos (normalizados como en load_mnist), con un título opcional en cada uno."""
     images = torch.as_tensor(images)
     if len(images) == 0:
-        raise ValueError("No hay imágenes que mostrar: la selección está vacía.")
+        raise TrazosValueError("No hay imágenes que mostrar: la selección está vacía.")
     rows, cols = _grid(len(images), cols)
     fig = Figure(figsize=(1.45 * cols, 1.7 * rows + 0.4), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).flatten()
@@ -220,7 +225,7 @@ def plot_predictions(images, labels, predictions, probs, title=None, max_images=
     """
     n = min(len(images), max_images)
     if n == 0:
-        raise ValueError("No hay predicciones que mostrar: la selección está vacía.")
+        raise TrazosValueError("No hay predicciones que mostrar: la selección está vacía.")
     titles, colors = [], []
     for k in range(n):
         t, p = int(labels[k]), int(predictions[k])
@@ -252,7 +257,7 @@ def plot_batch_losses(losses, window=20, title="Pérdida de cada lote durante un
     """La pérdida de cada lote (gris) y su media móvil de `window` lotes (azul): la curva que baja."""
     losses = torch.as_tensor(losses, dtype=torch.float64).flatten()
     if len(losses) == 0:
-        raise ValueError("No hay pérdidas que dibujar: entrena al menos un lote.")
+        raise TrazosValueError("No hay pérdidas que dibujar: entrena al menos un lote.")
     window = max(1, min(window, len(losses)))
     smooth = losses.unfold(0, window, 1).mean(dim=1)  # media de cada tramo de `window` lotes seguidos
     fig = Figure(figsize=(7, 3.2), layout="constrained")
@@ -280,7 +285,7 @@ def plot_kernel_responses(weight, maps, image=None, cols=8, limits=None):
     if maps.ndim == 4:
         maps = maps[0]
     if weight.shape[1] != 1 or maps.ndim != 3 or len(maps) != len(weight):
-        raise ValueError(f"Se esperaban pesos [C, 1, k, k] y mapas [C, alto, ancho] con el mismo C; "
+        raise TrazosValueError(f"Se esperaban pesos [C, 1, k, k] y mapas [C, alto, ancho] con el mismo C; "
                          f"formas recibidas {tuple(weight.shape)} y {tuple(maps.shape)}.")
     n = len(weight)
     cols = min(cols, n)
@@ -314,13 +319,13 @@ def plot_channel_stages(acts, channel, stages=("conv1", "relu1", "pool1"), image
     """
     missing = [s for s in stages if s not in acts]
     if missing:
-        raise ValueError(f"Faltan etapas en las activaciones: {missing}. Hay: {', '.join(acts)}.")
+        raise TrazosValueError(f"Faltan etapas en las activaciones: {missing}. Hay: {', '.join(acts)}.")
     maps = []
     for s in stages:
         m = torch.as_tensor(acts[s]).detach().cpu()
         m = m[0] if m.ndim == 4 else m
         if m.ndim != 3 or not 0 <= channel < len(m):
-            raise ValueError(f"La etapa {s!r} tiene forma {tuple(m.shape)}: elige una convolucional y un canal "
+            raise TrazosValueError(f"La etapa {s!r} tiene forma {tuple(m.shape)}: elige una convolucional y un canal "
                              f"entre 0 y {len(m) - 1 if m.ndim == 3 else 0}.")
         maps.append(m[channel])
     limit = max(float(m.abs().max()) for m in maps) or 1.0
@@ -349,7 +354,7 @@ def plot_confused_pairs(images, labels, predictions, probs, pairs, per_pair=6):
     cada imagen, la probabilidad que dio la red al dígito predicho y al verdadero.
     """
     if not pairs:
-        raise ValueError("No hay pares que mostrar: la red no confundió ningún dígito.")
+        raise TrazosValueError("No hay pares que mostrar: la red no confundió ningún dígito.")
     labels, predictions = torch.as_tensor(labels), torch.as_tensor(predictions)
     fig = Figure(figsize=(1.45 * per_pair + 1.2, 1.95 * len(pairs) + 0.4), layout="constrained")
     axes = fig.subplots(len(pairs), per_pair, squeeze=False)
@@ -379,7 +384,7 @@ def plot_per_class_accuracy(accuracy, overall=None, title="Acierto por dígito (
     """
     accuracy = 100 * torch.as_tensor(accuracy, dtype=torch.float64).detach().cpu().flatten()
     if len(accuracy) == 0:
-        raise ValueError("No hay aciertos que dibujar: la lista está vacía.")
+        raise TrazosValueError("No hay aciertos que dibujar: la lista está vacía.")
     fig = Figure(figsize=(7, 3.4), layout="constrained")
     ax = fig.subplots()
     worst = int(accuracy.argmin())

@@ -21,6 +21,7 @@ from PIL import Image
 
 from .data import to_pixels
 from .shapes import conv_output_size
+from .errors import TrazosValueError
 
 __all__ = ["DIVERGING", "SEQUENTIAL", "PREDICTED", "OTHER", "MAP_COLUMNS", "decimal", "percent", "colorize", "mosaic", "to_png",
            "digit_pixels", "digit_picture",
@@ -87,7 +88,7 @@ def mosaic(tiles, cols=8, scale=1, gap=4, fill=255, border=True):
     """
     tiles = np.asarray(tiles)
     if tiles.ndim not in (3, 4) or len(tiles) == 0:
-        raise ValueError(f"Se esperaban tiles [N, alto, ancho] o [N, alto, ancho, 3] con N >= 1; "
+        raise TrazosValueError(f"Se esperaban tiles [N, alto, ancho] o [N, alto, ancho, 3] con N >= 1; "
                          f"forma recibida {tiles.shape}.")
     if scale > 1:
         tiles = tiles.repeat(scale, axis=1).repeat(scale, axis=2)
@@ -117,7 +118,7 @@ def digit_pixels(image):
     """Imagen normalizada (como sale de load_mnist) -> tensor 2D de píxeles en [0, 1], para dibujarla."""
     pixels = to_pixels(image).squeeze()
     if pixels.ndim != 2:
-        raise ValueError(f"Se esperaba una imagen 2D; forma recibida {tuple(pixels.shape)}.")
+        raise TrazosValueError(f"Se esperaba una imagen 2D; forma recibida {tuple(pixels.shape)}.")
     return pixels
 
 
@@ -141,10 +142,10 @@ def _frame(rgb, top, left, height, width, color, thick=2):
 
 def _weights(weight):
     if isinstance(weight, dict):
-        raise ValueError("Pasa el tensor de pesos de una capa (p. ej. model.conv1.weight), no un state_dict entero.")
+        raise TrazosValueError("Pasa el tensor de pesos de una capa (p. ej. model.conv1.weight), no un state_dict entero.")
     weight = np.asarray(weight.detach().cpu() if isinstance(weight, torch.Tensor) else weight, dtype=np.float32)
     if weight.ndim != 4:
-        raise ValueError(f"Se esperaban pesos de una Conv2d [salida, entrada, k, k]; forma recibida {weight.shape}.")
+        raise TrazosValueError(f"Se esperaban pesos de una Conv2d [salida, entrada, k, k]; forma recibida {weight.shape}.")
     return weight
 
 
@@ -163,7 +164,7 @@ def kernel_tiles(weight, filter=None):
         return weight[:, 0], math.ceil(math.sqrt(out_ch)), {(o, 0): o for o in range(out_ch)}
     if filter is not None:
         if filter not in range(out_ch):
-            raise ValueError(f"filter debe ser un filtro entre 0 y {out_ch - 1} (o None para todos); "
+            raise TrazosValueError(f"filter debe ser un filtro entre 0 y {out_ch - 1} (o None para todos); "
                              f"se recibió {filter!r}.")
         return weight[filter], math.ceil(math.sqrt(in_ch)), {(filter, i): i for i in range(in_ch)}
     return weight.reshape(out_ch * in_ch, *weight.shape[2:]), in_ch, \
@@ -218,12 +219,12 @@ def kernel_picture(weights, view="después", epoch=-1, filter=None, highlight=4,
     `kernel_limits` (se calcula si no se da).
     """
     if view not in VIEWS:
-        raise ValueError(f"Vista desconocida: {view!r}. Vistas válidas: {', '.join(VIEWS)}.")
+        raise TrazosValueError(f"Vista desconocida: {view!r}. Vistas válidas: {', '.join(VIEWS)}.")
     weights = np.asarray(weights, dtype=np.float32)
     if weights.ndim != 5:
-        raise ValueError(f"Se esperaban pesos [épocas + 1, salida, entrada, k, k]; forma {weights.shape}.")
+        raise TrazosValueError(f"Se esperaban pesos [épocas + 1, salida, entrada, k, k]; forma {weights.shape}.")
     if not -len(weights) <= epoch < len(weights):
-        raise ValueError(f"epoch debe estar entre 0 y {len(weights) - 1}.")
+        raise TrazosValueError(f"epoch debe estar entre 0 y {len(weights) - 1}.")
     epoch = range(len(weights))[epoch]
     limits = limits or kernel_limits(weights)
     shown = {"antes": weights[0], "después": weights[epoch], "diferencia": weights[epoch] - weights[0]}[view]
@@ -260,7 +261,7 @@ def map_tiles(output):
         return output.numpy(), f"{c} mapas de {h}x{w}"
     vector = output.flatten().numpy()
     if vector.size == 0:
-        raise ValueError(f"La salida está vacía (forma {tuple(output.shape)}): no hay nada que dibujar.")
+        raise TrazosValueError(f"La salida está vacía (forma {tuple(output.shape)}): no hay nada que dibujar.")
     cols = min(32, len(vector))
     rows = math.ceil(len(vector) / cols)
     bar = np.full(rows * cols, np.nan, dtype=np.float32)

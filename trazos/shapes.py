@@ -13,7 +13,9 @@ import torch
 from torch import nn
 
 from .capture import capture
+from .runner import keep_rng
 from .models import input_shape
+from .errors import TrazosValueError
 
 __all__ = ["conv_output_size", "conv_formula", "summary", "ShapeTable", "network_shapes"]
 
@@ -27,10 +29,10 @@ def conv_output_size(n, kernel_size, padding=0, stride=1, dilation=1):
     for name, value, minimum in [("n", n, 1), ("kernel_size", kernel_size, 1), ("padding", padding, 0),
                                  ("stride", stride, 1), ("dilation", dilation, 1)]:
         if not isinstance(value, int) or value < minimum:
-            raise ValueError(f"{name} debe ser un entero >= {minimum}; se recibió {value!r}.")
+            raise TrazosValueError(f"{name} debe ser un entero >= {minimum}; se recibió {value!r}.")
     effective_kernel = dilation * (kernel_size - 1) + 1  # lo que abarca el kernel con huecos
     if n + 2 * padding < effective_kernel:
-        raise ValueError(
+        raise TrazosValueError(
             f"El kernel ({effective_kernel}x{effective_kernel} con dilatación) no cabe en la entrada "
             f"de lado {n} con padding {padding}: usa un kernel menor o más padding."
         )
@@ -91,7 +93,7 @@ def _with_conv_settings(model, kernel_size, padding, stride):
             parent_name, _, child = name.rpartition(".")
             parent = net.get_submodule(parent_name) if parent_name else net
             setattr(parent, child, nn.Conv2d(module.in_channels, module.out_channels, kernel_size,
-                                             stride=stride, padding=padding))
+                                             stride=stride, padding=padding, device=module.weight.device))
     return net
 
 
@@ -102,17 +104,24 @@ def network_shapes(n, kernel_size, padding=1, stride=1, model=None):
     calcula con una Linear que se adapta (LazyLinear) y el aviso explica el desajuste; si la
     red no puede ni llegar a la Linear, la tabla es None y el aviso dice qué paso falla.
     """
-    if model is None:
-        from .models import build_model
-        model = build_model("cnn")
     conv_output_size(n, kernel_size, padding, stride)  # valida los números
+    # Las capas nuevas sortean sus pesos: con keep_rng, mover el deslizador del explorador de
+    # padding no cambia lo que sale después en el cuaderno.
+    with keep_rng():
+        if model is None:
+            from .models import build_model
+            model = build_model("cnn")
+        return _network_shapes(model, n, kernel_size, padding, stride)
+
+
+def _network_shapes(model, n, kernel_size, padding, stride):
     net = _with_conv_settings(model, kernel_size, padding, stride)
     linear = next(((name, m) for name, m in net.named_modules() if isinstance(m, nn.Linear)), None)
     if linear is not None:
         name, module = linear
         parent_name, _, child = name.rpartition(".")
         parent = net.get_submodule(parent_name) if parent_name else net
-        lazy = nn.LazyLinear(module.out_features)
+        lazy = nn.LazyLinear(module.out_features, device=module.weight.device)
         setattr(parent, child, lazy)
     try:
         with warnings.catch_warnings():

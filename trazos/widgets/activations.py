@@ -5,6 +5,7 @@ import ipywidgets as widgets
 from .. import data, render
 from ..inspection import activations, check_images, output_probabilities, stage_names
 from .base import default_digits, default_run, explorer, guard, image, single_thread
+from ..errors import TrazosValueError
 
 __all__ = ["stage_output", "activation_explorer"]
 
@@ -28,10 +29,10 @@ def activation_explorer(model=None, digits=None):
     counts = [int((digits.labels == d).sum()) for d in range(10)]
     first = next((d for d in range(10) if counts[d]), None)
     if first is None:
-        raise ValueError("digits no tiene ningún ejemplo de los dígitos 0 a 9.")
+        raise TrazosValueError("digits no tiene ningún ejemplo de los dígitos 0 a 9.")
     stages = stage_names(model, check_images(model, digits[:1][0]))
 
-    stage = widgets.SelectionSlider(options=stages, value=stages[0], description="paso",
+    stage = widgets.SelectionSlider(options=stages, value=stages[0], description="etapa",
                                     continuous_update=True, layout=widgets.Layout(width="420px"))
     digit = widgets.IntSlider(value=first, min=0, max=9, description="dígito", layout=widgets.Layout(width="320px"))
     index = widgets.IntSlider(value=0, min=0, max=counts[first] - 1, description="ejemplo",

@@ -9,6 +9,7 @@ import ipywidgets as widgets
 import torch
 
 from .. import data
+from ..errors import TrazosError
 from ..models import input_side
 from ..training import trained_model
 
@@ -31,8 +32,8 @@ def single_thread():
 
 
 def error_html(error):
-    """El texto de un error para la zona de mensajes (nuestros ValueError ya vienen en español)."""
-    text = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
+    """El texto de un error para la zona de mensajes (los nuestros, TrazosError, ya vienen en español)."""
+    text = str(error) if isinstance(error, (TrazosError, ValueError)) else f"{type(error).__name__}: {error}"
     return (f"<div style='color:#b00020;white-space:pre-wrap'>⚠ No se pudo actualizar la vista. "
             f"{html.escape(text, quote=False)}</div>")
 

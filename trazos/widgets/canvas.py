@@ -17,6 +17,7 @@ from pathlib import Path
 import anywidget
 import numpy as np
 import traitlets
+from ..errors import TrazosValueError
 
 __all__ = ["CANVAS", "PEN", "DrawingCanvas", "check_stroke", "rasterize"]
 
@@ -38,10 +39,10 @@ def check_stroke(points):
     try:
         stroke = [[float(x), float(y)] for x, y in points]
     except (TypeError, ValueError):
-        raise ValueError(f"Un trazo es una lista de puntos (x, y) en píxeles del lienzo; se recibió {points!r:.80}.") \
+        raise TrazosValueError(f"Un trazo es una lista de puntos (x, y) en píxeles del lienzo; se recibió {points!r:.80}.") \
             from None
     if not stroke:
-        raise ValueError("El trazo necesita al menos un punto (x, y).")
+        raise TrazosValueError("El trazo necesita al menos un punto (x, y).")
     return stroke
 
 

@@ -18,6 +18,7 @@ from ..inspection import predict_drawing, stage_names
 from ..models import input_side
 from .base import attempt, default_run, explorer, guard, image, single_thread
 from .canvas import CANVAS, DrawingCanvas, check_stroke, rasterize
+from ..errors import TrazosValueError
 
 __all__ = ["draw_explorer"]
 
@@ -30,10 +31,10 @@ def _side(model, side):
         try:
             return input_side(model)
         except ValueError:
-            raise ValueError("No sé de qué tamaño son las imágenes de esta red: pasa el lado en píxeles, "
+            raise TrazosValueError("No sé de qué tamaño son las imágenes de esta red: pasa el lado en píxeles, "
                              "draw_explorer(red, side=16), o añade red.input_size = 16.") from None
     if isinstance(side, bool) or not isinstance(side, numbers.Integral) or side < 1:
-        raise ValueError(f"side debe ser el lado en píxeles de las imágenes de la red (p. ej. 16 o 28); "
+        raise TrazosValueError(f"side debe ser el lado en píxeles de las imágenes de la red (p. ej. 16 o 28); "
                          f"se recibió {side!r}.")
     return int(side)
 
@@ -113,7 +114,7 @@ def draw_explorer(model=None, side=None):
     # Los pasos, uno al lado de otra mientras quepan: el explorador entero cabe en una pantalla.
     steps = widgets.Box(rows, layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start",
                                                     grid_gap="4px 24px"))
-    return explorer([widgets.HBox([left, middle]), widgets.HTML("<b>Activaciones de cada paso</b>"),
+    return explorer([widgets.HBox([left, middle]), widgets.HTML("<b>Activaciones de cada etapa</b>"),
                      steps, message], "trazos-draw-explorer",
                     canvas=canvas, erase=erase, seen=seen, prediction=prediction, bars=bars,
                     stage_pictures=stage_pictures, drawing=drawing, draw=draw, clear=clear, message=message,

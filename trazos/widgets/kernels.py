@@ -7,6 +7,7 @@ from .. import render
 from ..inspection import kernel_history, run_parts
 from ..models import conv_layers
 from .base import default_run, explorer, guard, image
+from ..errors import TrazosValueError
 
 __all__ = ["ALL", "top_changes", "kernel_explorer"]
 
@@ -36,7 +37,7 @@ def kernel_explorer(run=None):
     model, checkpoints, history = run_parts(run)
     layers = conv_layers(model)
     if not layers:
-        raise ValueError(f"La red {type(model).__name__} no tiene capas Conv2d: no hay kernels que mostrar.")
+        raise TrazosValueError(f"La red {type(model).__name__} no tiene capas Conv2d: no hay kernels que mostrar.")
     cache = {}
 
     def weights_of(name):  # los pesos de todas las épocas de una capa, una sola vez
@@ -88,7 +89,7 @@ def kernel_explorer(run=None):
         out_ch, in_ch, k = weights.shape[1], weights.shape[2], weights.shape[3]
         when = "antes de entrenar" if e == 0 else f"tras la época {e} de {last}"
         if e and len(history) >= e:
-            when += f" (acierto en test {render.percent(history[e - 1]['test_acc'])})"
+            when += f" (acierto en validación {render.percent(history[e - 1]['val_acc'])})"
         shown = {"antes": "antes de entrenar", "después": when, "diferencia": f"cambio desde el inicio, {when}"}
         if in_ch == 1:
             what, layout = f"{out_ch} kernels de {k}x{k}", "un kernel por filtro"

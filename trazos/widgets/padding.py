@@ -10,6 +10,8 @@ from .. import render
 from ..models import build_model, input_side
 from ..shapes import conv_formula, conv_output_size, network_shapes
 from .base import explorer, guard, image
+from ..runner import keep_rng
+from ..errors import TrazosValueError
 
 __all__ = ["padding_explorer"]
 
@@ -17,10 +19,12 @@ __all__ = ["padding_explorer"]
 def padding_explorer(model=None, side=None):
     """Tamaño de entrada, kernel, padding y stride: la fórmula con los números, dónde cae el
     kernel y la tabla de formas de toda la red (una copia con esos ajustes en sus Conv2d)."""
-    model = model if model is not None else build_model("cnn")
+    if model is None:
+        with keep_rng():  # una red nueva sortea sus pesos: sin tocar el generador del cuaderno
+            model = build_model("cnn")
     first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
     if first is None:
-        raise ValueError(f"La red {type(model).__name__} no tiene capas Conv2d: no hay padding ni stride que explorar.")
+        raise TrazosValueError(f"La red {type(model).__name__} no tiene capas Conv2d: no hay padding ni stride que explorar.")
     side = side or input_side(model)  # `side=`: para una red sin input_size
     wide = dict(layout=widgets.Layout(width="330px"), style={"description_width": "80px"})
     size = widgets.IntSlider(value=side, min=4, max=32, description="entrada n", **wide)

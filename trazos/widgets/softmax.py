@@ -7,6 +7,7 @@ import torch
 
 from ..diagrams import example_logits, softmax_table
 from .base import explorer, guard
+from ..errors import TrazosValueError
 
 __all__ = ["softmax_explorer"]
 
@@ -15,7 +16,7 @@ def softmax_explorer(logits=None):
     """softmax por filas o por columnas (`.dim`) de unos logits multiplicados por `.scale`."""
     logits = example_logits() if logits is None else torch.as_tensor(logits, dtype=torch.float32).detach().cpu()
     if logits.ndim != 2:
-        raise ValueError(f"logits debe ser una matriz [imágenes, clases]; forma recibida {tuple(logits.shape)}.")
+        raise TrazosValueError(f"logits debe ser una matriz [imágenes, clases]; forma recibida {tuple(logits.shape)}.")
     dim = widgets.ToggleButtons(options=[("dim=0 (columnas)", 0), ("dim=1 (filas)", 1)], value=1,
                                 description="softmax por")
     # Escala logarítmica hasta donde el mayor logit pasa con holgura de 88.7 (donde exp desborda),
