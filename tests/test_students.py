@@ -107,7 +107,8 @@ def trained(mnist):
             trazos.seed_everything(0)
             model = spec.build()
             given, before = as_given(model), weights(model)
-            run = train_run(model, mnist(True, spec.side, TRAIN_LIMIT), mnist(False, spec.side, TEST_LIMIT),
+            held_out = mnist(False, spec.side, TEST_LIMIT)  # de validación y de test: aquí no se elige nada
+            run = train_run(model, mnist(True, spec.side, TRAIN_LIMIT), held_out, held_out,
                             epochs=1, batch_size=64, progress=False)
             done[key] = run, given, before
         return done[key]
@@ -187,8 +188,8 @@ def test_training_gives_a_run_and_gives_the_model_back_as_it_was(key, trained):
     assert same_weights(run.checkpoints[0], before)
     assert same_weights(run.checkpoints[-1], weights(model))
     assert len(run.history) == 1 and len(run.checkpoints) == 2
-    assert {"train_loss", "test_loss", "test_acc", "seconds"} <= set(run.history[0])
-    assert 0 <= run.test_accuracy <= 1
+    assert {"train_loss", "val_loss", "val_acc", "seconds"} <= set(run.history[0])
+    assert 0 <= run.test_accuracy <= 1 and run.test_accuracy == run.val_accuracy  # los mismos dígitos
     assert run.name == type(model).__name__
     start = run.model_at(0)  # una copia con los pesos de antes de entrenar: la red no se toca
     assert same_weights(weights(start), before) and start is not model and not start.training
@@ -224,7 +225,7 @@ def test_architecture_diagram_counts_parameters_like_the_table():
     fig = plot_architecture(model)
     texts = [t.get_text() for t in fig.axes[0].texts]
     total = f"{sum(p.numel() for p in model.parameters()):,}".replace(",", ".")
-    assert f"SharedLayers: 10 pasos, {total} parámetros" in texts
+    assert f"SharedLayers: 10 etapas, {total} parámetros" in texts
     assert "584 parámetros" in texts and "pesos de conv" in texts  # conv_1: la misma capa, sin sumar otra vez
     assert texts.count("sin parámetros") == 6  # act, pool, act_1, act_2, pool_1 y reshape
     with pytest.raises(ValueError, match="input_size=28"):

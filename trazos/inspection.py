@@ -96,7 +96,7 @@ def run_parts(run):
     if isinstance(run, nn.Module):
         return run, [{k: v.detach().cpu() for k, v in run.state_dict().items()}], []
     if not hasattr(run, "checkpoints") or not hasattr(run, "model"):
-        raise TrazosTypeError(f"Se esperaba un Run (trazos.trained_model(...)) o un nn.Module; se recibió "
+        raise TrazosValueError(f"Se esperaba un Run (trazos.trained_model(...)) o un nn.Module; se recibió "
                          f"{type(run).__name__}.")
     return run.model, run.checkpoints, getattr(run, "history", [])
 
