@@ -23,7 +23,7 @@ my_lost = 1  # ocupa las columnas 0-2 y 3-5; la columna 6 no la toca ninguno
 # %% 1.a
 # El max pooling no tiene parámetros: de cada ventana de 2x2 se queda con el
 # máximo, siempre igual, y cada canal se reduce por separado. La convolución con stride 2 tiene
-# pesos que se aprenden (salida · entrada · 3 · 3 + salida; por ejemplo, 9.248 con 32 canales de
+# pesos que se aprenden (salida · entrada · 3 · 3 + salida; por ejemplo, 9248 con 32 canales de
 # entrada y de salida): decide con el entrenamiento cómo resumir cada ventana, mezcla los
 # canales y puede aprender a detectar algo a la vez que reduce. El pooling es más barato y
 # tolera que el trazo se mueva un píxel dentro de la ventana; la convolución es más flexible,

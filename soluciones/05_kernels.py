@@ -14,7 +14,7 @@ kernel = [[-1, -1, -1],
           [-1, -1, -1]]
 
 # %% 5.3
-# n = 64 canales · 3 · 3 = 576; Var(w) = 1/(3n) = 1/1728; la desviación típica es su raíz: 1/sqrt(1728) = 0.0241
+# n = 64 canales · 3 · 3 = 576; Var(w) = 1/(3n) = 1/1728; la desviación típica es su raíz: 1/sqrt(1728) = 0,0241
 # (o, lo mismo, el límite b = 1/sqrt(576) = 1/24 dividido entre sqrt(3)).
 desviacion = (1 / (3 * 64 * 3 * 3)) ** 0.5
 

@@ -19,9 +19,9 @@ forma = (32, 7, 7)
 lado_kernel = 7
 
 # %% 6.3
-# Las ventanas de arriba a la izquierda (máximo 1.5) y de arriba a la derecha (0.9) tienen
+# Las ventanas de arriba a la izquierda (máximo 1,5) y de arriba a la derecha (0,9) tienen
 # el máximo en su columna derecha: al moverse, sale de la ventana. La de abajo a la derecha
-# (1.1) también. Solo la de abajo a la izquierda (2.1, en su columna izquierda) conserva su
+# (1,1) también. Solo la de abajo a la izquierda (2,1, en su columna izquierda) conserva su
 # máximo, y lo que entra por su izquierda (ceros) no es mayor.
 iguales = 1
 

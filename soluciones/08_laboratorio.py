@@ -19,15 +19,18 @@ epoca = next(e for e in range(len(history)) if np.linalg.norm(history[e] - histo
 padding = 2
 
 # %% 8.b
-# No hay ninguno. Con stride 2 cada convolución ya divide el lado entre 2 (más o menos, según
-# el padding), y los poolings lo vuelven a dividir: 16 -> 8 -> 4 -> 2 -> 1 con padding=1, así
-# que a fc le llegarían 32 números, no 512. Ningún padding razonable compensa dividir entre 4
-# en cada bloque. Para usar stride 2 habría que cambiar la red: quitar los poolings (el stride
-# ya reduce el tamaño; es una alternativa habitual al max pooling) o cambiar la capa lineal a
-# nn.Linear(lo que llegue, 10).
+# Sí, uno: padding 6. Con kernel 3, stride 2 y padding p, cada convolución da
+# ⌊(n + 2p - 3)/2⌋ + 1. Con p = 1 el lado va 16 -> 8 -> 4 (pool) -> 2 -> 1 (pool), y a fc le
+# llegarían 32 números. Con p = 6: conv1 da ⌊(16 + 12 - 3)/2⌋ + 1 = 13, pool1 6, conv2
+# ⌊(6 + 12 - 3)/2⌋ + 1 = 8 y pool2 4: 32 · 4 · 4 = 512 (con p = 5 llegan 3x3 y con p = 7, 5x5).
+# Pero no sería una buena red: con 6 píxeles de ceros por cada lado, la mayoría de las posiciones
+# del kernel caen sobre el relleno, y el stride se salta la mitad de las posiciones que quedan.
+# Para usar stride 2 de verdad hay que cambiar la red: quitar los poolings (el stride ya reduce
+# el tamaño; es una alternativa habitual al max pooling, y con padding 1 deja 16 -> 8 -> 4) o
+# cambiar la capa lineal a nn.Linear(lo que llegue, 10).
 
 # %% 8.3
-# exp(x) en float32 se desborda por encima de log(3.4e38) ≈ 88.72; el logit mayor, multiplicado
+# exp(x) en float32 se desborda por encima de log(3,4e38) ≈ 88,72; el logit mayor, multiplicado
 # por la escala, tiene que llegar ahí.
 escala = float(np.log(np.finfo(np.float32).max) / logits.max())
 

@@ -54,11 +54,11 @@ mi_red = nn.Sequential(
 # %% 9.b
 # Depende de lo que midas, pero con los números de la sección 7: la semilla tiene unas 42 veces los
 # parámetros y unas 12,6 veces las multiplicaciones por imagen de la compacta, y tarda varias veces
-# más por época; a cambio, con esta receta corta acierta alrededor de un punto más (en nuestra
-# ejecución, +0,96 con un ruido de semilla de 0,15). Para una clase con portátiles, la compacta
+# más por época; a cambio, con esta receta corta acierta alrededor de un punto más en validación (la celda
+# imprime la diferencia y el ruido de semilla). Para una clase con portátiles, la compacta
 # entrena la receta completa (5 épocas, 60.000 imágenes) en menos de medio minuto y deja repetir
-# experimentos; la semilla tarda unos 24 s por época con todas las imágenes en la máquina del curso
-# (README): casi un minuto con sus 2 épocas y unos dos minutos con 5. Antes de decidir mediría:
+# experimentos; la semilla tarda unos 15,7 s por época con todas las imágenes en la máquina del curso
+# (README): medio minuto con sus 2 épocas y más de un minuto con 5. Antes de decidir mediría:
 # (1) las dos con la receta completa, porque con 8000 imágenes y 2 épocas ninguna ha terminado de
 # aprender y la diferencia puede cerrarse (en el curso, las dos llegan al 99,2 %); (2) varias
 # semillas de cada una, para saber si la diferencia es mayor que el ruido; (3) el tiempo por época
