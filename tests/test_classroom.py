@@ -7,24 +7,33 @@ entonces los bits de permiso).
 """
 
 import functools
+import json
 import os
 import shutil
 import stat
 import subprocess
 import sys
+import types
 import urllib.error
 import urllib.request
+import warnings
 from pathlib import Path
 
 import nbformat
 import pytest
+import torch
+from torch import nn
 
 import trazos
-from trazos import classroom, cli, training
+from trazos import cache, classroom, cli, data, training
 
-ROOT = Path(__file__).resolve().parent.parent
 STUDENT = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search",
            "--inh-caps", "-dac_override,-dac_read_search", "--"]
+
+
+def write_notebook(path, *cells):
+    """Un cuaderno con esas celdas de código."""
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path)
 
 
 @pytest.fixture
@@ -69,7 +78,8 @@ def test_prepare_reports_a_missing_library(mnist_root, tmp_path, quick_recipe):
     nbformat.write(notebook, folder / "01_prueba.ipynb")
     report, ready = classroom.prepare(mnist_root, tmp_path / "modelos", folder, progress=False)
     assert not ready
-    assert any(line.startswith("✗ Falta la biblioteca paquete_que_no_existe (la usa 01_prueba.ipynb)") for line in report)
+    expected = "✗ Falta la biblioteca paquete_que_no_existe (la usa 01_prueba.ipynb)"
+    assert any(line.startswith(expected) for line in report)
 
 
 def test_every_notebook_import_is_found():
@@ -81,6 +91,142 @@ def test_every_notebook_import_is_found():
 def test_prepare_help_is_in_spanish():
     done = subprocess.run([sys.executable, "-m", "trazos", "preparar", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.startswith("uso: trazos preparar") and "--cache" in done.stdout
+
+
+def test_prepare_without_notebooks_fails_with_code_1(tmp_path, monkeypatch, capsys):
+    """Sin cuadernos (p. ej. instalado con pip, sin la carpeta del curso) no hay aula: código 1, y antes de entrenar."""
+    missing = tmp_path / "sin_cuadernos"
+    monkeypatch.setattr(classroom, "NOTEBOOKS", missing)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("preparar ha entrenado sin cuadernos")
+    monkeypatch.setattr(classroom, "trained_model", no_training)
+    assert cli.main(["preparar", "--data", str(tmp_path / "datos"), "--cache", str(tmp_path / "c")]) == 1
+    out = capsys.readouterr().out
+    assert f"✗ No hay cuadernos del curso (NN_nombre.ipynb) en {missing}. preparar los comprueba y ejecuta" in out
+    assert "Falta algo (✗ arriba)" in out and "Listo" not in out
+    assert not (tmp_path / "c").exists() and not (tmp_path / "datos").exists()  # ni descargó ni entrenó
+    missing.mkdir()  # una carpeta vacía, igual
+    assert classroom.prepare(folder=missing, progress=False)[1] is False
+
+
+# ------------------------------------------------------------------ el kernel de Jupyter que ejecuta los cuadernos
+
+def fake_kernel(folder, python):
+    """Un kernel «python3» en `folder/kernels` (la carpeta va en JUPYTER_PATH) que lanza `python`."""
+    spec = folder / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    argv = [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"}))
+    return spec
+
+
+def test_the_kernel_of_this_environment_runs_this_python():
+    assert classroom.kernel_problem() is None
+
+
+@pytest.mark.parametrize("python", ["python", "python3", "python{}.{}".format(*sys.version_info[:2]), sys.executable])
+def test_a_kernel_that_runs_this_python_is_accepted(python, tmp_path, monkeypatch):
+    """«python» y compañía los cambia jupyter_client por este Python al lanzar el kernel."""
+    fake_kernel(tmp_path, python)
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    assert classroom.kernel_problem() is None
+
+
+@pytest.mark.skipif(os.name == "nt", reason="el Python de mentira es un guion de sh")
+def test_a_kernel_that_runs_another_python_stops_prepare_with_what_to_run(mnist_root, tmp_path, monkeypatch):
+    other = tmp_path / "otro" / "python"
+    other.parent.mkdir()
+    other.write_text("#!/bin/sh\necho /usr/otro-python\n")  # otro Python: otro sys.prefix
+    other.chmod(0o755)
+    spec = fake_kernel(tmp_path / "jupyter", other)
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    problem = classroom.kernel_problem()
+    assert problem.startswith(f"El kernel «python3» de Jupyter (en {spec}) ejecuta {other}, no este Python "
+                              f"({sys.executable}): los cuadernos no encontrarían trazos")
+    assert problem.endswith(f"ejecuta: {sys.executable} -m ipykernel install --user")
+    folder = tmp_path / "cuadernos"
+    folder.mkdir()
+    write_notebook(folder / "01_entrena.ipynb", TRAINING_NOTEBOOK)
+    with pytest.raises(RuntimeError, match="ipykernel install --user"):
+        classroom.run_notebook(folder / "01_entrena.ipynb")
+
+    # preparar lo dice en su lista, no ejecuta los cuadernos y no da el aula por lista.
+    course = types.SimpleNamespace(history=[{}], test_accuracy=0.99, trained_now=False, path=tmp_path / "red.pt")
+    monkeypatch.setattr(classroom, "trained_model", lambda *args, **kwargs: course)  # sin entrenar: no hace falta
+
+    def not_run(*args, **kwargs):
+        raise AssertionError("preparar ejecutó un cuaderno con el kernel de otro Python")
+    monkeypatch.setattr(classroom, "run_notebook", not_run)
+    report, ready = classroom.prepare(mnist_root, tmp_path / "modelos", folder, progress=False)
+    assert not ready and report[-1] == f"✗ {problem}"
+
+
+def test_without_the_kernel_prepare_says_what_to_install():
+    problem = classroom.kernel_problem("kernel_que_no_existe")  # como «python3» sin ipykernel
+    assert problem.startswith("Jupyter no tiene el kernel «kernel_que_no_existe» que usan los cuadernos")
+    assert f"{sys.executable} -m pip install ipykernel" in problem
+
+
+# ------------------------------------------------------------------ dos copias de la misma red
+
+@pytest.fixture
+def two_places(tmp_path, monkeypatch):
+    """La ruta de una red en una caché compartida y la de su copia en la caché propia del usuario."""
+    monkeypatch.setattr(data, "user_cache", lambda: tmp_path / "propia")
+    shared = tmp_path / "compartida" / "red.pt"
+    return shared, cache.own_cache() / shared.name
+
+
+def _save(path, value, epochs=1):
+    """Un entrenamiento de una capa Linear(2, 2) con todos los pesos a `value`; o basura, si value es None."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if value is None:
+        path.write_bytes(b"no es un fichero de PyTorch")
+        return
+    weights = {name: torch.full_like(t, value) for name, t in nn.Linear(2, 2).state_dict().items()}
+    cache.save_atomic({"history": json.dumps([{"epoch": e} for e in range(1, epochs + 1)]), "test": "null",
+                       "checkpoints": [weights] * (epochs + 1)}, path)
+
+
+@pytest.mark.parametrize("shared_value, own_value, expected", [
+    (None, 2.0, "own"),  # la compartida está dañada: vale la del estudiante
+    (1.0, None, "shared"),  # la del estudiante está dañada: vale la compartida
+    (1.0, 2.0, "shared"),  # las dos bien: la primera de _places
+])
+def test_the_first_copy_that_loads_wins(two_places, shared_value, own_value, expected):
+    shared, own = two_places
+    _save(shared, shared_value)
+    _save(own, own_value)
+    model = nn.Linear(2, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # si una copia se carga, ningún aviso de caché dañada
+        history, checkpoints, path, test = cache.load_run(shared, model, epochs=1, progress=False)
+    assert path == {"shared": shared, "own": own}[expected]
+    assert torch.all(model.weight == {"shared": shared_value, "own": own_value}[expected])
+    assert history == [{"epoch": 1}] and len(checkpoints) == 2 and test is None
+
+
+def test_a_copy_for_other_epochs_falls_through_too(two_places):
+    shared, own = two_places
+    _save(shared, 1.0, epochs=3)  # otra receta con el mismo nombre: no encaja, no se carga
+    _save(own, 2.0)
+    model = nn.Linear(2, 2)
+    assert cache.load_run(shared, model, epochs=1, progress=False)[2] == own
+    assert torch.all(model.weight == 2.0)
+
+
+def test_when_no_copy_loads_the_warning_names_both(two_places):
+    shared, own = two_places
+    _save(shared, None)
+    _save(own, None)
+    model = nn.Linear(2, 2)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.warns(UserWarning, match="está dañada .*se vuelve a entrenar") as caught:
+        assert cache.load_run(shared, model, epochs=1, progress=False) is None
+    message = str(caught[0].message)
+    assert f"La caché {shared} está dañada" in message and f"La caché {own} está dañada" in message
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # la red, como estaba
 
 
 # ------------------------------------------------------------------ carpetas compartidas de solo lectura
@@ -95,10 +241,9 @@ def run_as_student(cells, env, tmp_path):
     """Ejecuta un cuaderno con esas celdas en un kernel nuevo, como un estudiante; devuelve sus salidas."""
     source, result = tmp_path / "cuaderno.ipynb", tmp_path / "ejecutado.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), source)
-    runner = ("import nbformat, sys\nfrom nbclient import NotebookClient\n"
-              "nb = nbformat.read(sys.argv[1], as_version=4)\n"
-              f"NotebookClient(nb, timeout=600, kernel_name='python3', resources={{'metadata': {{'path': {str(ROOT / 'notebooks')!r}}}}}).execute()\n"
-              "nbformat.write(nb, sys.argv[2])\n")
+    # Con run_notebook, como `preparar`: comprueba antes que el kernel «python3» es este mismo Python.
+    runner = ("import nbformat, sys\nfrom trazos.classroom import run_notebook\n"
+              "nbformat.write(run_notebook(sys.argv[1], timeout=600), sys.argv[2])\n")
     command = [sys.executable, "-c", runner, str(source), str(result)]
     if os.geteuid() == 0:
         if shutil.which("setpriv") is None:
@@ -135,7 +280,8 @@ def test_notebooks_with_read_only_shared_data_and_models(mnist_root, tmp_path):
         "import torch.nn.functional as F\nfrom torch import nn\n"
         "class Mia(nn.Module):\n"
         "    def __init__(self):\n"
-        "        super().__init__()\n        self.conv = nn.Conv2d(1, 4, 3)\n        self.fc = nn.Linear(4 * 7 * 7, 10)\n"
+        "        super().__init__()\n"
+        "        self.conv = nn.Conv2d(1, 4, 3)\n        self.fc = nn.Linear(4 * 7 * 7, 10)\n"
         "    def forward(self, x):\n"
         "        return self.fc(F.max_pool2d(F.relu(self.conv(x)), 2).view(x.shape[0], -1))\n"
         "data = trazos.load_mnist(train=True, limit=300)\n"
@@ -175,8 +321,8 @@ def test_prepare_runs_the_notebooks_that_train_their_own_networks(mnist_root, tm
     """Un cuaderno con train_run(..., cache=True), como el 09: preparar lo ejecuta y sus redes quedan en la caché."""
     folder, cache = tmp_path / "cuadernos", tmp_path / "modelos"
     folder.mkdir()
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import trazos")]), folder / "01_sin_entrenar.ipynb")
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(TRAINING_NOTEBOOK)]), folder / "02_entrena.ipynb")
+    write_notebook(folder / "01_sin_entrenar.ipynb", "import trazos")
+    write_notebook(folder / "02_entrena.ipynb", TRAINING_NOTEBOOK)
     assert [p.name for p in classroom.training_notebooks(folder)] == ["02_entrena.ipynb"]
     assert [p.name for p in classroom.training_notebooks()] == ["09_cambia_la_red.ipynb"]
 
@@ -193,7 +339,7 @@ def test_prepare_runs_the_notebooks_that_train_their_own_networks(mnist_root, tm
 
     # Un cuaderno que falla: una línea ✗ que dice cuál, y preparar no da el aula por lista.
     broken = TRAINING_NOTEBOOK.replace("limit=300", "limit=300, size=99")
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(broken)]), folder / "02_entrena.ipynb")
+    write_notebook(folder / "02_entrena.ipynb", broken)
     report, ready = classroom.prepare(mnist_root, cache, folder, progress=False)
     assert not ready and report[-1].startswith("✗ 02_entrena.ipynb: falló al ejecutarlo (")
     assert "size" in report[-1]

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from trazos import cli, training
+from trazos.arguments import SpanishArgumentParser
 
 FIGURES = ["curvas.png", "kernels_conv1.png", "kernels_conv2.png", "activaciones_relu1.png",
            "activaciones_relu2.png", "confusion.png", "aciertos.png"]
@@ -106,14 +107,15 @@ def test_cli_writes_figures_and_metrics(cli_run):
     assert metrics["train_examples"] == 2000
     assert metrics["train_seconds"] > 0
     assert 0.5 < metrics["test_accuracy"] <= 1
-    assert len(metrics["history"]) == 1 and metrics["history"][0]["test_acc"] == metrics["test_accuracy"]
+    assert len(metrics["history"]) == 1 and 0.5 < metrics["history"][0]["val_acc"] <= 1
     # errores.png solo si hubo errores (con 10.000 imágenes de test, casi seguro).
     assert (out / "errores.png").is_file() == (metrics["test_accuracy"] < 1)
     # Con algún error hay pares confundidos: el bucle de abajo no puede pasar sin mirar nada.
     assert bool(metrics["most_confused"]) == (metrics["test_accuracy"] < 1)
     for pair in metrics["most_confused"]:
         assert set(pair) == {"real", "predicho", "veces"} and pair["real"] != pair["predicho"] and pair["veces"] > 0
-    assert sorted(os.listdir(out)) == sorted(FIGURES + ["metrics.json"] + ["errores.png"] * (metrics["test_accuracy"] < 1))
+    errors = ["errores.png"] * (metrics["test_accuracy"] < 1)
+    assert sorted(os.listdir(out)) == sorted(FIGURES + ["metrics.json"] + errors)
 
 
 def test_cli_leaves_the_trained_model_in_the_cache(cli_run, monkeypatch):
@@ -260,3 +262,95 @@ def test_ctrl_c_while_training_ends_without_a_traceback(tmp_path, capsys, monkey
     err = capsys.readouterr().err
     assert "Entrenamiento interrumpido" in err
     assert os.listdir(tmp_path / "f") == []  # ninguna figura ni metrics.json a medias
+
+
+# ------------------------------------------------------------------ las órdenes (subanalizadores)
+
+@pytest.mark.parametrize("name", list(cli.COMMANDS))
+def test_every_command_has_its_help_in_spanish(name, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main([name, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    prog = "trazos" if name == cli.DEFAULT else f"trazos {name}"
+    assert out.startswith(f"uso: {prog} [-h]") and "opciones:" in out and "muestra esta ayuda y termina" in out
+    for english in ("usage:", "options:", "show this help"):
+        assert english not in out
+
+
+def test_the_default_command_is_training():
+    """`python -m trazos --out x` es `python -m trazos entrenar --out x`, como dice el README."""
+    plain = cli.parse_args(["--out", "x", "--seed", "3"])
+    named = cli.parse_args(["entrenar", "--out", "x", "--seed", "3"])
+    assert vars(plain) == vars(named) and plain.run is cli.run and plain.seed == 3
+    # Solo la primera palabra elige la orden: una carpeta que se llama como una orden sigue siendo una carpeta.
+    assert str(cli.parse_args(["--out", "preparar"]).out) == "preparar"
+
+
+def test_unknown_arguments_are_reported_by_their_command(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["clave", "--modelo", "cnn"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("uso: trazos clave [-h]")
+    assert "\ntrazos clave: error: argumentos no reconocidos: --modelo cnn" in err
+
+
+def test_a_new_command_is_one_line_in_the_registry(monkeypatch, capsys, tmp_path):
+    """Lo que dice el docstring de cli: un módulo con add_arguments y run, y una línea en COMMANDS."""
+    module = type(sys)("trazos_eco_de_prueba")
+
+    def add_arguments(parser):
+        parser.add_argument("--veces", type=int, default=1, help="cuántas veces")
+
+    def run(args):
+        print("eco " * args.veces)
+        return 7
+
+    module.add_arguments, module.run = add_arguments, run
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(cli.COMMANDS, "eco", (module.__name__, "repite eco"))
+    assert cli.main(["eco", "--veces", "2"]) == 7
+    assert capsys.readouterr().out == "eco eco \n"
+    with pytest.raises(SystemExit):
+        cli.main(["eco", "--help"])
+    assert capsys.readouterr().out.startswith("uso: trazos eco [-h] [--veces VECES]")
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])  # la ayuda de la orden por defecto nombra la nueva
+    assert "«python -m trazos eco» repite eco" in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_spanish_parser_translates_its_own_help_and_errors(capsys):
+    parser = SpanishArgumentParser(prog="prueba")
+    parser.add_argument("--lado", type=int, required=True)
+    assert parser.format_help().startswith("uso: prueba [-h] --lado LADO") and "opciones:" in parser.format_help()
+    with pytest.raises(SystemExit):
+        parser.parse_args([])
+    assert "prueba: error: faltan los argumentos: --lado" in capsys.readouterr().err
+    manual = SpanishArgumentParser(prog="otra", add_help=False)  # quien pone su propio -h
+    manual.add_argument("-h", "--help", action="help", help="ayuda")
+    assert "ayuda" in manual.format_help()
+
+
+def test_importing_changes_no_backend_and_has_no_cycle(tmp_path):
+    """Importar cli no elige backend de matplotlib, y las órdenes no importan cli (no hay círculo).
+
+    Con un backend de pantalla (TkAgg) y sin DISPLAY, la CLI escribe igual sus PNG: sus figuras
+    no pasan por pyplot.
+    """
+    code = (
+        "import sys, matplotlib, torch\n"
+        "matplotlib.use('pdf')\n"
+        "import trazos.classroom, trazos.exercises.answer_key\n"
+        "assert 'trazos.cli' not in sys.modules, 'una orden importa cli'\n"
+        "from trazos import cli, plots\n"
+        "assert matplotlib.get_backend() == 'pdf', matplotlib.get_backend()\n"
+        "matplotlib.use('TkAgg', force=False)\n"
+        "from pathlib import Path\n"
+        "cli.save(plots.plot_confusion(torch.eye(10, dtype=torch.long) * 5), Path(sys.argv[1]), 'c.png')\n"
+        "assert 'matplotlib.pyplot' not in sys.modules\n")
+    env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY", "MPLBACKEND")}
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

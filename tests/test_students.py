@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
@@ -330,6 +331,85 @@ def test_data_dependent_network_warns_once(mnist):
     # El aviso apunta al código del estudiante, no a las tripas de trazos.
     first = next(w for w in caught if "torch.fx" in str(w.message))
     assert first.filename == __file__
+
+
+def hooks_left(model):
+    """Los hooks que quedan puestos: en cada diccionario de hooks de cada módulo y de cada tensor
+    (forward, pre-forward, backward, con kwargs, ...) y en los globales de torch.nn.
+
+    Se buscan por nombre («hook» en el atributo) y no en una lista fija: así también se ven los
+    que añada una versión nueva de PyTorch.
+    """
+    import torch.nn.modules.module as module_hooks
+    left = [name for name, value in vars(module_hooks).items()
+            if name.startswith("_global") and "hook" in name and isinstance(value, dict) and value]
+    for name, module in model.named_modules():
+        tensors = [(f"{name}.{k}", t) for k, t in [*module.named_parameters(recurse=False),
+                                                   *module.named_buffers(recurse=False)]]
+        left += [f"{name or '(la red)'}.{attr}" for attr, value in vars(module).items()
+                 if "hook" in attr and isinstance(value, dict) and value]
+        for where, tensor in tensors:  # los de un tensor son atributos de C: no están en vars(), sí en dir()
+            left += [f"{where}.{attr}" for attr in dir(tensor)
+                     if "hook" in attr and isinstance(getattr(tensor, attr, None), dict) and getattr(tensor, attr)]
+    return left
+
+
+def test_hooks_left_sees_every_kind_of_hook():
+    """La comprobación de abajo mira de verdad: cada tipo de hook que se deja puesto aparece."""
+    model = DataDependent()
+    conv = model.conv1
+    handles = [conv.register_forward_hook(lambda *a: None), conv.register_forward_pre_hook(lambda *a: None),
+               conv.register_forward_hook(lambda *a, **k: None, with_kwargs=True),
+               conv.register_forward_pre_hook(lambda *a, **k: None, with_kwargs=True),
+               conv.register_full_backward_hook(lambda *a: None), conv.register_full_backward_pre_hook(lambda *a: None),
+               conv.weight.register_hook(lambda grad: None),
+               nn.modules.module.register_module_forward_hook(lambda *a: None)]
+    try:
+        left = hooks_left(model)
+        for expected in ("conv1._forward_hooks", "conv1._forward_pre_hooks", "conv1._forward_hooks_with_kwargs",
+                         "conv1._forward_pre_hooks_with_kwargs", "conv1._backward_hooks",
+                         "conv1._backward_pre_hooks", "conv1.weight._backward_hooks", "_global_forward_hooks"):
+            assert expected in left, (expected, left)
+    finally:
+        for handle in handles:
+            handle.remove()
+    assert hooks_left(model) == []
+
+
+class Exploding(DataDependent):
+    """Un `if` sobre los datos (obliga a usar hooks) y un fallo a mitad del forward."""
+
+    def forward(self, x):
+        if x.sum() > 0:
+            x = x / 2
+        self.pool(F.relu(self.conv1(x)))
+        raise RuntimeError("fallo a propósito")
+
+
+def test_the_hooks_of_the_fallback_are_all_removed(mnist, monkeypatch):
+    """Una red que fx no puede seguir pasa por el plan B de la captura, que pone hooks (forward y
+    pre-forward): al terminar, y también si forward falla a medias, no queda ninguno."""
+    installed = []
+    register = nn.Module.register_forward_pre_hook
+
+    def counted(self, *args, **kwargs):
+        installed.append(type(self).__name__)
+        return register(self, *args, **kwargs)
+
+    monkeypatch.setattr(nn.Module, "register_forward_pre_hook", counted)
+    model = DataDependent()
+    images = mnist(False, 16, 8).images
+    trazos.activations(model, images)
+    assert installed, "la captura no usó hooks: esta prueba no mira el plan B"
+    assert hooks_left(model) == []
+    trazos.summary(model)
+    trazos.predict(model, images)
+    plot_architecture(model)
+    assert hooks_left(model) == []
+    broken = Exploding()
+    with pytest.raises(Exception, match="fallo a propósito"):
+        trazos.activations(broken, images)
+    assert hooks_left(broken) == []
 
 
 # ------------------------------------------------------------------ redes mal hechas: errores en español

@@ -16,6 +16,7 @@ from matplotlib.patches import FancyBboxPatch
 from .capture import capture
 from .models import input_shape
 from .plots import Figure
+from .render import integer
 
 __all__ = ["plot_architecture"]
 
@@ -48,15 +49,10 @@ def _family(kind):
     return OTHER
 
 
-def _thousands(n):
-    """18496 -> «18.496», como en la tabla de `summary`."""
-    return f"{n:,}".replace(",", ".")
-
-
 def _params_text(step, model):
     """Los parámetros de un paso; en la segunda llamada de una capa con pesos, de quién son."""
     if step.params:
-        return f"{_thousands(step.params)} parámetro" + ("s" if step.params != 1 else "")
+        return f"{integer(step.params)} parámetro" + ("s" if step.params != 1 else "")
     if step.module is not None and any(True for _ in model.get_submodule(step.module).parameters()):
         return f"pesos de {step.module}"  # la misma capa otra vez: comparte los pesos, no suma
     return "sin parámetros"
@@ -150,7 +146,7 @@ def plot_architecture(model, input_size=None, max_rows=6):
 
     total = sum(s.params for s in steps)
     ax.text(MARGIN, height - TITLE_H / 2 - 0.05, f"{type(model).__name__}: {len(steps)} etapas, "
-            f"{_thousands(total)} parámetros", fontsize=12, fontweight="bold", va="center", ha="left")
+            f"{integer(total)} parámetros", fontsize=12, fontweight="bold", va="center", ha="left")
     seen = []
     for family, _ in boxes[1:]:
         if family not in seen:

@@ -80,31 +80,45 @@ def save_run(path, history, checkpoints, test=None):
     return None
 
 
+def _read_run(path, model, epochs):
+    """(historial, checkpoints, test) del fichero `path`, comprobados contra `model` y `epochs`
+    (lanza una excepción si no encajan o si el fichero está dañado); no carga nada en `model`."""
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    history, checkpoints = json.loads(saved["history"]), saved["checkpoints"]
+    test = json.loads(saved.get("test", "null"))
+    if len(checkpoints) != epochs + 1:
+        raise ValueError("número de épocas distinto")
+    # Antes de cargar nada: un fichero con otras capas no debe dejar la red a medio cargar.
+    expected = {k: v.shape for k, v in model.state_dict().items()}
+    if any({k: v.shape for k, v in c.items()} != expected for c in checkpoints):
+        raise ValueError("los pesos guardados no encajan con la red")
+    return history, checkpoints, test
+
+
 def load_run(path, model, epochs, progress=True, label="red"):
     """(historial, checkpoints, ruta, test) de un entrenamiento guardado en `path` (o con su nombre en la
     caché propia del usuario), con sus últimos pesos ya cargados en `model`; None si no existe o
-    si está dañado (avisa: se vuelve a entrenar)."""
-    path = next((place for place in _places(path) if place.exists()), None)
-    if path is None:
-        return None
-    try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-        history, checkpoints = json.loads(saved["history"]), saved["checkpoints"]
-        test = json.loads(saved.get("test", "null"))
-        if len(checkpoints) != epochs + 1:
-            raise ValueError("número de épocas distinto")
-        # Antes de cargar nada: un fichero con otras capas no debe dejar la red a medio cargar.
-        expected = {k: v.shape for k, v in model.state_dict().items()}
-        if any({k: v.shape for k, v in c.items()} != expected for c in checkpoints):
-            raise ValueError("los pesos guardados no encajan con la red")
-        model.load_state_dict(checkpoints[-1])
-    except Exception as error:  # noqa: BLE001 - un fichero dañado falla de muchas formas; todas se tratan igual
-        warnings.warn(f"La caché {path} está dañada ({type(error).__name__}); se vuelve a entrenar.",
-                      stacklevel=3)
-        return None
-    if progress:
-        print(f"Modelo '{label}' cargado de la caché ({path}).")
-    return history, checkpoints, path, test
+    si está dañado (avisa: se vuelve a entrenar).
+
+    Si los dos sitios tienen el fichero, vale el primero que se carga bien, no el primero que
+    existe: una copia dañada en la caché compartida deja pasar a la buena del estudiante, y al revés.
+    """
+    damaged = []
+    for place in _places(path):
+        if not place.exists():
+            continue
+        try:
+            history, checkpoints, test = _read_run(place, model, epochs)
+            model.load_state_dict(checkpoints[-1])
+        except Exception as error:  # noqa: BLE001 - un fichero dañado falla de muchas formas; todas se tratan igual
+            damaged.append(f"La caché {place} está dañada ({type(error).__name__})")
+            continue
+        if progress:
+            print(f"Modelo '{label}' cargado de la caché ({place}).")
+        return history, checkpoints, place, test
+    if damaged:  # solo si ninguno sirve: si otro se cargó bien, no hay nada que hacer
+        warnings.warn("; ".join(damaged) + "; se vuelve a entrenar.", stacklevel=3)
+    return None
 
 
 def _own_classes(model):

@@ -14,7 +14,8 @@ Hace, en orden y midiendo cada paso:
 Termina con una lista en español de lo que está listo, dónde y cuánto tardó cada paso. La
 segunda vez no entrena nada: solo vuelve a ejecutar esos cuadernos, que cargan sus redes de
 la caché, en unos segundos. Sin datos y sin red, el error de los datos
-y el código de salida 2.
+y el código de salida 2; sin cuadernos, o si el kernel de Jupyter no es este mismo Python,
+una línea ✗ que dice qué hacer y el código de salida 1.
 """
 
 import ast
@@ -22,6 +23,8 @@ import contextlib
 import importlib.util
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -29,12 +32,14 @@ from . import data, render
 from .models import MODELS
 from .training import trained_model
 
-__all__ = ["notebook_imports", "training_notebooks", "run_notebook", "prepare", "main"]
+__all__ = ["notebook_imports", "training_notebooks", "kernel_problem", "run_notebook", "prepare",
+           "add_arguments", "run"]
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = {"cnn": "red compacta (16x16)", "classic": "red clásica (28x28)"}
 # Lo que dibuja los widgets en el navegador: sin estas extensiones, los exploradores salen como texto.
 FRONTENDS = {"jupyterlab_widgets": "ipywidgets en JupyterLab", "anywidget": "el lienzo de «dibuja tu dígito»"}
+KERNEL = "python3"  # el kernel de los cuadernos del curso: el que abre JupyterLab y el que usa run_notebook
 
 
 def _notebooks(folder):
@@ -71,6 +76,45 @@ def training_notebooks(folder=NOTEBOOKS):
     return [path for path in _notebooks(folder) if any("train_run(" in code for code in _code_cells(path))]
 
 
+def _same_python(python):
+    """Si el ejecutable `python` es este mismo Python, con sus bibliotecas (el mismo entorno)."""
+    if os.path.abspath(python) == os.path.abspath(sys.executable):
+        return True
+    # Otra ruta puede ser el mismo entorno (python y python3 de un venv) o no serlo aunque sea un
+    # enlace al mismo fichero (el python de un venv enlaza al del sistema): decide su sys.prefix.
+    try:
+        done = subprocess.run([python, "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True,
+                              timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0 and os.path.realpath(done.stdout.strip()) == os.path.realpath(sys.prefix)
+
+
+def kernel_problem(name=KERNEL):
+    """None si el kernel `name` de Jupyter ejecuta este mismo Python; si no, qué pasa y qué hacer.
+
+    El kernel «python3» es el que aparezca antes en las carpetas de Jupyter (JUPYTER_PATH, la
+    del usuario y la del entorno): uno viejo en ~/.local/share/jupyter puede lanzar otro
+    Python, sin trazos, y los cuadernos fallarían al importarlo (también en JupyterLab).
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel  # solo `preparar` lo necesita
+    fix = f"{sys.executable} -m ipykernel install --user"
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        return (f"Jupyter no tiene el kernel «{name}» que usan los cuadernos: instálalo para este Python con "
+                f"{sys.executable} -m pip install ipykernel y después {fix}")
+    python = spec.argv[0] if spec.argv else ""
+    # Al lanzarlo, jupyter_client cambia «python», «python3» y «python3.X» por este mismo Python.
+    if python in {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}:
+        return None
+    if python and _same_python(python):
+        return None
+    return (f"El kernel «{name}» de Jupyter (en {spec.resource_dir}) ejecuta {python or 'nada'}, no este Python "
+            f"({sys.executable}): los cuadernos no encontrarían trazos ni sus bibliotecas. Para que use este, "
+            f"ejecuta: {fix}")
+
+
 @contextlib.contextmanager
 def _environment(**values):
     """Cambia variables de entorno mientras dura el bloque (el kernel que se lanza dentro las hereda)."""
@@ -89,15 +133,20 @@ def _environment(**values):
 def run_notebook(path, root=None, cache=None, timeout=1800):
     """Ejecuta el cuaderno `path` de principio a fin en un kernel nuevo, con esos datos y esa caché.
 
-    Lo mismo que «Restart Kernel and Run All», sin navegador. Lanza el error de nbclient si
-    una celda falla.
+    Lo mismo que «Restart Kernel and Run All», sin navegador. Lanza RuntimeError si el kernel
+    no es este mismo Python (`kernel_problem`) y el error de nbclient si una celda falla.
+    Devuelve el cuaderno ejecutado, con sus salidas.
     """
     import nbformat  # aquí y no arriba: solo `preparar` los necesita
     from nbclient import NotebookClient
+    problem = kernel_problem()
+    if problem:
+        raise RuntimeError(problem)
     notebook = nbformat.read(path, as_version=4)
     with _environment(TRAZOS_DATA=str(data.data_root(root)), TRAZOS_CACHE=str(data.cache_root(cache))):
-        NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+        NotebookClient(notebook, timeout=timeout, kernel_name=KERNEL,
                        resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    return notebook
 
 
 def _run_training_notebook(path, root, cache, progress):
@@ -126,10 +175,15 @@ def _seconds(start):
 def prepare(root=None, cache=None, folder=NOTEBOOKS, progress=True):
     """Prepara datos, redes y cuadernos; devuelve las líneas de la lista final (y lanza
     `data.MNISTDataError` si no hay datos ni forma de descargarlos)."""
+    if not _notebooks(folder):  # antes que nada: sin cuadernos no hay aula, y entrenar tarda minutos
+        return [f"✗ No hay cuadernos del curso (NN_nombre.ipynb) en {folder}. preparar los comprueba y ejecuta: "
+                "lánzalo desde la carpeta del curso (git clone y pip install -e .), no desde una instalación "
+                "normal con pip."], False
     report = []
     start = time.perf_counter()
     found = data.find_mnist(root)  # descarga si hace falta; si no puede, MNISTDataError en español
-    report.append(f"✓ Datos: MNIST en {found / 'MNIST' / 'raw'} (4 ficheros, tamaño y md5 correctos) · {_seconds(start)}")
+    report.append(f"✓ Datos: MNIST en {found / 'MNIST' / 'raw'} (4 ficheros, tamaño y md5 correctos) · "
+                  f"{_seconds(start)}")
 
     for name in MODELS:
         start = time.perf_counter()
@@ -137,8 +191,8 @@ def prepare(root=None, cache=None, folder=NOTEBOOKS, progress=True):
         epochs = len(run.history)
         how = "entrenada ahora" if run.trained_now else "ya estaba en la caché"
         accuracy = render.percent(run.test_accuracy, 2)
-        report.append(f"✓ {NAMES[name].capitalize()}: {epochs} {'época' if epochs == 1 else 'épocas'}, {accuracy} de acierto en test, {how}, "
-                      f"en {run.path} · {_seconds(start)}")
+        report.append(f"✓ {NAMES[name].capitalize()}: {epochs} {'época' if epochs == 1 else 'épocas'}, "
+                      f"{accuracy} de acierto en test, {how}, en {run.path} · {_seconds(start)}")
 
     start = time.perf_counter()
     imports = notebook_imports(folder)
@@ -149,6 +203,10 @@ def prepare(root=None, cache=None, folder=NOTEBOOKS, progress=True):
     for name, where in missing.items():
         report.append(f"✗ Falta la biblioteca {name} (la usa {', '.join(where)}): instálala con "
                       f"pip install -e \".[test]\" desde la carpeta del curso.")
+    problem = kernel_problem()
+    if problem:
+        report.append(f"✗ {problem}")
+        ready = False
     if ready:
         report.append(f"✓ Cuadernos: {notebooks} en {folder}, sus {len(imports)} bibliotecas instaladas y los "
                       f"widgets listos para el navegador · {_seconds(start)}")
@@ -159,30 +217,25 @@ def prepare(root=None, cache=None, folder=NOTEBOOKS, progress=True):
     return report, ready
 
 
-def _parse(argv):
-    from .cli import SpanishArgumentParser, SpanishHelpFormatter
-    parser = SpanishArgumentParser(
-        prog="trazos preparar", formatter_class=SpanishHelpFormatter, add_help=False,
-        description="Deja esta máquina lista para dar el curso sin internet: datos, redes entrenadas y cuadernos.",
-        epilog="Ejemplo, para una carpeta compartida en un servidor: python -m trazos preparar --cache /srv/trazos/modelos "
-               "--data /srv/trazos/datos")
-    parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
+def add_arguments(parser):
+    """Las opciones de `python -m trazos preparar`."""
+    parser.description = "Deja esta máquina lista para dar el curso sin internet: datos, redes entrenadas y cuadernos."
+    parser.epilog = ("Ejemplo, para una carpeta compartida en un servidor: python -m trazos preparar "
+                     "--cache /srv/trazos/modelos --data /srv/trazos/datos")
     parser.add_argument("--data", type=Path, default=None, metavar="CARPETA",
                         help="carpeta de datos que contiene (o contendrá) MNIST/raw (por defecto: $TRAZOS_DATA o "
                              "~/.cache/trazos/data)")
     parser.add_argument("--cache", type=Path, default=None, metavar="CARPETA",
                         help="carpeta donde se guardan las redes entrenadas (por defecto: $TRAZOS_CACHE o "
                              "~/.cache/trazos/models)")
-    parser._optionals.title = "opciones"
-    return parser.parse_args(argv)
 
 
-def main(argv=None):
-    args = _parse(argv)
+def run(args):
+    """Prepara el aula y escribe la lista; devuelve el código de salida (0 listo, 1 falta algo, 2 sin datos)."""
     print("Preparando el aula: datos, redes y cuadernos.")
     start = time.perf_counter()
     try:
-        report, ready = prepare(args.data, args.cache)
+        report, ready = prepare(args.data, args.cache, NOTEBOOKS)  # NOTEBOOKS al llamar: las pruebas la cambian
     except data.MNISTDataError as error:
         print(f"Error: {error}", flush=True)
         return 2

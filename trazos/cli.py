@@ -1,72 +1,104 @@
 """La línea de órdenes: `python -m trazos` (o `trazos`).
 
-La tarea principal hace lo que hacía el `main.py` original: entrena la red, muestra el
-progreso y el acierto final, y escribe todas las figuras en PNG junto con `metrics.json`.
-Dos órdenes más para el profesorado: `python -m trazos preparar` (deja lista un aula sin
-internet, en `classroom`) y `python -m trazos clave` (escribe la clave de respuestas).
+La tarea principal, `entrenar`, hace lo que hacía el `main.py` original: entrena la red,
+muestra el progreso y el acierto final, y escribe todas las figuras en PNG junto con
+`metrics.json`. Es la orden por defecto: `python -m trazos --out figuras` es lo mismo que
+`python -m trazos entrenar --out figuras`. Dos órdenes más para el profesorado:
+`python -m trazos preparar` (deja lista un aula sin internet, en `classroom`) y
+`python -m trazos clave` (escribe la clave de respuestas, en `exercises.answer_key`).
+
+Cada orden es un subanalizador de argparse y vive en su propio módulo, que tiene dos funciones:
+`add_arguments(parser)` declara sus opciones (y puede cambiar `parser.description` y
+`parser.epilog`) y `run(args)` la ejecuta y devuelve el código de salida. Para añadir una
+orden, por ejemplo `web`:
+
+1. en `trazos/web.py`, `add_arguments(parser)` y `run(args)`;
+2. una línea en `COMMANDS`: `"web": ("trazos.web", "construye el sitio web estático del curso"),`.
+
+Su `--help` y sus errores de uso salen en español (`arguments.SpanishArgumentParser`), y la
+lista de órdenes de `python -m trazos --help` la incluye sola.
 """
 
-import argparse
 import errno
+import importlib
 import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import matplotlib
+# Sin matplotlib.use(): importar cli no cambia el backend de quien lo importa (un cuaderno, una
+# prueba). Tampoco hace falta para escribir PNG sin pantalla: las figuras de `plots` son
+# `matplotlib.figure.Figure` creadas sin pyplot, y `Figure.savefig` las dibuja con el lienzo
+# Agg de matplotlib sea cual sea el backend elegido (no abre ventanas ni necesita DISPLAY).
+import torch
 
-matplotlib.use("Agg")  # sin pantalla: solo ficheros PNG
+from . import data, inspection, plots, render
+from .arguments import SpanishArgumentParser, SpanishHelpFormatter, integer
+from .models import MODELS
+from .training import recipe, trained_model
 
-import torch  # noqa: E402
+# SpanishArgumentParser y SpanishHelpFormatter se importaban de aquí: siguen disponibles.
+__all__ = ["COMMANDS", "DEFAULT", "build_parser", "parse_args", "main", "add_arguments", "run",
+           "SpanishArgumentParser", "SpanishHelpFormatter"]
 
-from . import data, inspection, plots, render  # noqa: E402
-from .models import MODELS  # noqa: E402
-from .training import recipe, trained_model  # noqa: E402
-
-
-# Los mensajes de error de argparse vienen en inglés; estos son los que puede ver quien se equivoca.
-ERRORS_ES = [
-    ("the following arguments are required", "faltan los argumentos"),
-    ("unrecognized arguments", "argumentos no reconocidos"),
-    ("invalid choice", "valor no válido"),
-    ("choose from", "elige entre"),
-    ("expected one argument", "necesita un valor"),
-    ("argument ", "argumento "),
-]
-
-
-class SpanishArgumentParser(argparse.ArgumentParser):
-    """argparse con los errores de uso en español."""
-
-    def error(self, message):
-        for english, spanish in ERRORS_ES:
-            message = message.replace(english, spanish)
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+# Las órdenes: nombre -> (módulo con add_arguments(parser) y run(args), qué hace, en una línea).
+COMMANDS = {
+    "entrenar": ("trazos.cli", "entrena una red con MNIST y guarda todas las figuras del curso en PNG "
+                               "(la orden por defecto)"),
+    "preparar": ("trazos.classroom", "deja lista un aula sin internet (datos, redes entrenadas, cuadernos)"),
+    "clave": ("trazos.exercises.answer_key", "escribe la clave de respuestas del profesorado"),
+}
+DEFAULT = "entrenar"  # la que se ejecuta si lo primero no es el nombre de una orden
 
 
-class SpanishHelpFormatter(argparse.HelpFormatter):
-    """El formato de ayuda de argparse, con "uso:" en lugar de "usage:"."""
+def build_parser(command=DEFAULT):
+    """El analizador de `trazos`, con un subanalizador por orden y las opciones de `command`.
 
-    def add_usage(self, usage, actions, groups, prefix=None):
-        super().add_usage(usage, actions, groups, "uso: " if prefix is None else prefix)
+    Solo se importa el módulo de la orden que se va a ejecutar: una orden no carga lo que
+    necesitan las demás, y una que falte o falle al importarse no rompe las otras.
+    """
+    parser = SpanishArgumentParser(prog="trazos", description="Las órdenes del curso trazos.")
+    commands = parser.add_subparsers(dest="command", title="órdenes", metavar="ORDEN")
+    for name, (module_name, summary) in COMMANDS.items():
+        # La orden por defecto se llama «trazos» en su uso y en sus errores, como antes de haber órdenes.
+        sub = commands.add_parser(name, prog="trazos" if name == DEFAULT else f"trazos {name}",
+                                  help=summary, description=summary[:1].upper() + summary[1:] + ".")
+        if name == command:
+            module = importlib.import_module(module_name)
+            module.add_arguments(sub)
+            sub.set_defaults(run=module.run, _parser=sub)
+    return parser
 
+
+def _command(argv):
+    """La orden que pide `argv`: su primera palabra si es una orden; si no, la orden por defecto."""
+    return argv[0] if argv and argv[0] in COMMANDS else DEFAULT
+
+
+def parse_args(argv=None):
+    """Los argumentos de `argv` (sin el nombre del programa), con `run`: la función que los ejecuta."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = _command(argv)
+    if argv[:1] != [command]:
+        argv = [command, *argv]
+    args, unknown = build_parser(command).parse_known_args(argv)
+    parser = vars(args).pop("_parser")
+    if unknown:  # lo dice la orden, con su uso («uso: trazos preparar ...»), no el analizador de arriba
+        parser.error(f"argumentos no reconocidos: {' '.join(unknown)}")
+    return args
+
+
+def main(argv=None):
+    """`python -m trazos [ORDEN] ...`: ejecuta la orden y devuelve su código de salida."""
+    args = parse_args(argv)
+    return args.run(args)
+
+
+# ------------------------------------------------------------------ la orden por defecto: entrenar
 
 # NumPy solo acepta semillas de 0 a 2**32 - 1 (seed_everything fija la suya con la misma).
 MAX_SEED = 2**32 - 1
-
-
-def integer(text, low, high=None):
-    """Convierte `text` a entero entre `low` y `high`; si no puede, un error de uso en español."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"no es un número entero: {text!r}") from None
-    if value < low or (high is not None and value > high):
-        rule = f"un entero entre {low} y {high}" if high is not None else f"un entero mayor o igual que {low}"
-        raise argparse.ArgumentTypeError(f"debe ser {rule}; se recibió {value}")
-    return value
 
 
 def positive(text):
@@ -101,17 +133,13 @@ def writable_folder_problem(folder):
     return None
 
 
-def parse_args(argv=None):
-    parser = SpanishArgumentParser(
-        prog="trazos",
-        description="Entrena una red convolucional con MNIST y guarda todas las figuras del curso en PNG.",
-        epilog="Ejemplo: python -m trazos --epochs 5 --out figuras. Otras órdenes: «python -m trazos preparar» deja "
-               "lista un aula sin internet (datos, redes entrenadas, cuadernos); «python -m trazos clave» escribe la "
-               "clave de respuestas del profesorado. Cada una tiene su --help.",
-        add_help=False,
-        formatter_class=SpanishHelpFormatter,
-    )
-    parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
+def add_arguments(parser):
+    """Las opciones de `entrenar` (la orden por defecto)."""
+    parser.description = "Entrena una red convolucional con MNIST y guarda todas las figuras del curso en PNG."
+    others = "; ".join(f"«python -m trazos {name}» {summary}" for name, (_, summary) in COMMANDS.items()
+                       if name != DEFAULT)
+    parser.epilog = (f"Ejemplo: python -m trazos --epochs 5 --out figuras. Otras órdenes: {others}. "
+                     "Cada una tiene su --help.")
     parser.add_argument("--model", choices=list(MODELS), default="cnn",
                         help="red que se entrena: 'cnn' (compacta, 16x16) o 'classic' (28x28) (por defecto: cnn)")
     parser.add_argument("--epochs", type=positive, default=None, metavar="N",
@@ -119,14 +147,12 @@ def parse_args(argv=None):
     parser.add_argument("--out", type=Path, default=Path("figuras"), metavar="CARPETA",
                         help="carpeta donde se escriben las figuras y metrics.json (por defecto: figuras)")
     parser.add_argument("--data", type=Path, default=None, metavar="CARPETA",
-                        help="carpeta de datos que contiene MNIST/raw (por defecto: $TRAZOS_DATA o ~/.cache/trazos/data)")
+                        help="carpeta de datos que contiene MNIST/raw (por defecto: $TRAZOS_DATA o "
+                             "~/.cache/trazos/data)")
     parser.add_argument("--seed", type=seed, default=0, metavar="N",
                         help=f"semilla para que el resultado sea reproducible, de 0 a {MAX_SEED} (por defecto: 0)")
     parser.add_argument("--limit", type=positive, default=None, metavar="N",
                         help="usa solo los primeros N ejemplos de entrenamiento (para probar rápido)")
-    parser._positionals.title = "argumentos"
-    parser._optionals.title = "opciones"
-    return parser.parse_args(argv)
 
 
 def save(fig, folder, name):
@@ -136,15 +162,8 @@ def save(fig, folder, name):
     return path
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["preparar"]:
-        from .classroom import main as prepare
-        return prepare(argv[1:])
-    if argv[:1] == ["clave"]:
-        from .exercises.answer_key import main as answer_key
-        return answer_key(argv[1:])
-    args = parse_args(argv)
+def run(args):
+    """Entrena, escribe las figuras y metrics.json; devuelve el código de salida."""
     epochs, _ = recipe(args.model, args.epochs)
     side = MODELS[args.model].input_size  # atributo de la clase: no hace falta crear la red
     try:
@@ -170,16 +189,17 @@ def main(argv=None):
     start = time.perf_counter()
     try:
         # Entrena siempre (retrain) y deja el resultado en la caché: los cuadernos lo reutilizan.
-        run = trained_model(args.model, epochs, args.seed, root=args.data, limit=args.limit, retrain=True)
+        trained = trained_model(args.model, epochs, args.seed, root=args.data, limit=args.limit, retrain=True)
     except KeyboardInterrupt:  # Ctrl+C en clase: un aviso, no una traza de Python
         print("\nEntrenamiento interrumpido: no se ha escrito nada.", file=sys.stderr)
         return 130
     train_seconds = time.perf_counter() - start
-    model, history = run.model, run.history
-    accuracy = history[-1]["test_acc"]
-    print(f"Acierto final en test: {render.percent(accuracy, 2)} ({render.decimal(train_seconds, 1)} s de entrenamiento)")
+    model, history = trained.model, trained.history
+    accuracy = trained.test_accuracy  # medido una vez, al final (el historial trae la validación)
+    print(f"Acierto final en test: {render.percent(accuracy, 2)} "
+          f"({render.decimal(train_seconds, 1)} s de entrenamiento)")
 
-    before = run.model_at(0)
+    before = trained.model_at(0)
     images = test_data.images  # las 10.000 normalizadas, una sola vez
     predictions, probs = inspection.predict(model, images)
     matrix = inspection.confusion_matrix(test_data.labels, predictions)
@@ -215,6 +235,7 @@ def main(argv=None):
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"  {args.out / 'metrics.json'}")
     return 0
+
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -64,7 +64,8 @@ def cache_root(cache=None):
 
 
 def _help(root):
-    files = "\n".join(f"  - {name}  ({size:,} bytes)".replace(",", ".") for name, (size, _) in MNIST_FILES.items())
+    from .render import integer  # aquí y no arriba: render importa data
+    files = "\n".join(f"  - {name}  ({integer(size)} bytes)" for name, (size, _) in MNIST_FILES.items())
     return (
         f"Se esperaban en la carpeta {root / 'MNIST' / 'raw'} estos cuatro ficheros:\n{files}\n"
         "Con conexión a internet se descargan solos la primera vez. Sin conexión, cópialos a esa "
@@ -78,7 +79,8 @@ def _check_file(path, size, md5, mtime):
     """Comprueba tamaño y md5 (una vez por fichero y sesión: `mtime` invalida la caché)."""
     actual = path.stat().st_size
     if actual != size:
-        return f"{path.name}: mide {actual:,} bytes y debería medir {size:,} (¿descarga cortada?)".replace(",", ".")
+        from .render import integer  # aquí y no arriba: render importa data
+        return f"{path.name}: mide {integer(actual)} bytes y debería medir {integer(size)} (¿descarga cortada?)"
     with path.open("rb") as f:  # por trozos: leer el fichero entero de una vez eran 47 MB más de pico
         digest = hashlib.file_digest(f, "md5").hexdigest()
     if digest != md5:

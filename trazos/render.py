@@ -23,8 +23,8 @@ from .data import to_pixels
 from .shapes import conv_output_size
 from .errors import TrazosValueError
 
-__all__ = ["DIVERGING", "SEQUENTIAL", "PREDICTED", "OTHER", "MAP_COLUMNS", "decimal", "percent", "colorize", "mosaic", "to_png",
-           "digit_pixels", "digit_picture",
+__all__ = ["DIVERGING", "SEQUENTIAL", "PREDICTED", "OTHER", "MAP_COLUMNS", "decimal", "integer", "percent",
+           "colorize", "mosaic", "to_png", "digit_pixels", "digit_picture",
            "kernel_tiles", "kernel_limits", "kernel_changes", "kernel_grid", "kernel_picture",
            "map_tiles", "maps_grid", "maps_picture", "describe_stage", "bar_colors", "probability_bars",
            "conv_layout", "kernel_placement", "gallery_html"]
@@ -47,6 +47,11 @@ _LUTS = {}
 def decimal(value, decimals=2):
     """Un número con coma decimal, como se escribe en español: 0.125 -> «0,12»."""
     return f"{float(value):.{decimals}f}".replace(".", ",")
+
+
+def integer(value):
+    """Un entero con punto de miles, como se escribe en español: 421642 -> «421.642»."""
+    return f"{int(value):,}".replace(",", ".")
 
 
 def percent(fraction, decimals=1):

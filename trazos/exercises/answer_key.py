@@ -13,7 +13,7 @@ from pathlib import Path
 from . import EXERCISES, _load_all
 from .solutions import exercise_keys, notebook_cells, open_question_keys, read_solutions, solutions_path
 
-__all__ = ["answer_key", "KEY_PATH", "main"]
+__all__ = ["answer_key", "KEY_PATH", "add_arguments", "run"]
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_PATH = ROOT / "docs" / "clave_de_respuestas.md"
@@ -62,16 +62,15 @@ def answer_key(notebooks=ROOT / "notebooks"):
     return "\n".join(lines).rstrip() + "\n"
 
 
-def main(argv=None):
-    """`python -m trazos clave [--out FICHERO]`: escribe la clave de respuestas."""
-    from ..cli import SpanishArgumentParser, SpanishHelpFormatter
-    parser = SpanishArgumentParser(prog="trazos clave", formatter_class=SpanishHelpFormatter, add_help=False,
-                                   description="Escribe la clave de respuestas del profesorado a partir de soluciones/.")
-    parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
+def add_arguments(parser):
+    """Las opciones de `python -m trazos clave`."""
+    parser.description = "Escribe la clave de respuestas del profesorado a partir de soluciones/."
     parser.add_argument("--out", type=Path, default=KEY_PATH, metavar="FICHERO",
                         help=f"dónde se escribe (por defecto: {KEY_PATH.relative_to(ROOT)})")
-    parser._optionals.title = "opciones"
-    args = parser.parse_args(argv)
+
+
+def run(args):
+    """`python -m trazos clave [--out FICHERO]`: escribe la clave de respuestas; devuelve el código de salida."""
     if not (ROOT / "soluciones").is_dir():
         print(f"Error: no encuentro la carpeta soluciones/ en {ROOT}: la clave se genera desde el repositorio del "
               "curso (git clone), no desde una instalación con pip.")
