@@ -279,3 +279,26 @@ class BatchMixer(nn.Module):
     def forward(self, x):
         x = F.max_pool2d(F.relu(self.conv(x)), 2)
         return self.fc(x.view(-1, 128))
+
+
+# ------------------------------------------------------------------ lo que una herramienta no debe dejar
+
+def hooks_left(model):
+    """Los hooks que quedan puestos: en cada diccionario de hooks de cada módulo y de cada tensor
+    (forward, pre-forward, backward, con kwargs, ...) y en los globales de torch.nn.
+
+    Se buscan por nombre («hook» en el atributo) y no en una lista fija: así también se ven los
+    que añada una versión nueva de PyTorch.
+    """
+    import torch.nn.modules.module as module_hooks
+    left = [name for name, value in vars(module_hooks).items()
+            if name.startswith("_global") and "hook" in name and isinstance(value, dict) and value]
+    for name, module in model.named_modules():
+        tensors = [(f"{name}.{k}", t) for k, t in [*module.named_parameters(recurse=False),
+                                                   *module.named_buffers(recurse=False)]]
+        left += [f"{name or '(la red)'}.{attr}" for attr, value in vars(module).items()
+                 if "hook" in attr and isinstance(value, dict) and value]
+        for where, tensor in tensors:  # los de un tensor son atributos de C: no están en vars(), sí en dir()
+            left += [f"{where}.{attr}" for attr in dir(tensor)
+                     if "hook" in attr and isinstance(getattr(tensor, attr, None), dict) and getattr(tensor, attr)]
+    return left

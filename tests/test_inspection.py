@@ -10,12 +10,14 @@ from trazos.inspection import activations, confusion_matrix, most_confused, per_
 from trazos.inspection import stage_names
 from trazos.models import CNN, ClassicCNN, build_model
 
+from student_networks import hooks_left
+
 CNN_SHAPES = {"conv1": (16, 16, 16), "relu1": (16, 16, 16), "pool1": (16, 8, 8), "conv2": (32, 8, 8),
               "relu2": (32, 8, 8), "pool2": (32, 4, 4), "flatten": (512,), "fc": (10,)}
 
 
 def _no_hooks_left(model):
-    return all(not m._forward_hooks for m in model.modules())
+    return not hooks_left(model)
 
 
 # --- Activaciones con hooks ------------------------------------------------------------------------

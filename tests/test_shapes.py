@@ -10,6 +10,8 @@ from trazos.inspection import stage_names
 from trazos.models import CNN, ClassicCNN
 from trazos.shapes import conv_output_size, summary
 
+from student_networks import hooks_left
+
 # 7 x 4 x 3 x 3 x 2 = 504 combinaciones; cada una es una convolución diminuta.
 SIDES = [1, 2, 3, 5, 8, 16, 28]
 KERNELS = [1, 2, 3, 5]
@@ -139,7 +141,7 @@ def test_summary_names_fc_after_changing_padding():
     with pytest.raises(ValueError, match="'fc'"):
         summary(model)
     # Los hooks se quitan también cuando falla.
-    assert all(not m._forward_hooks for m in model.modules())
+    assert not hooks_left(model)
 
 
 def test_summary_leaves_no_hooks_and_does_not_touch_batchnorm():
@@ -151,4 +153,4 @@ def test_summary_leaves_no_hooks_and_does_not_touch_batchnorm():
     assert model.training  # vuelve al modo en que estaba
     torch.testing.assert_close(model[2].running_mean, before[0])
     assert model[2].num_batches_tracked == before[1]
-    assert all(not m._forward_hooks for m in model.modules())
+    assert not hooks_left(model)

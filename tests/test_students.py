@@ -26,7 +26,7 @@ from trazos.architecture import plot_architecture
 from trazos.capture import StepError
 from trazos.training import train_run
 
-from student_networks import (CNN, STUDENTS, BatchMixer, DataDependent, FiveOutputs, SharedLayers,
+from student_networks import (CNN, STUDENTS, hooks_left, BatchMixer, DataDependent, FiveOutputs, SharedLayers,
                               WrongLinear, mlp, sequential_net)
 
 IDS = list(STUDENTS)
@@ -128,7 +128,7 @@ def test_summary_lists_every_step(key):
     assert [row["name"] for row in table] == list(spec.steps)
     assert table.total_params == sum(p.numel() for p in model.parameters())  # cada peso contado una vez
     assert table[-1]["shape"] == (10,)
-    assert f"{table.total_params:,}".replace(",", ".") in str(table)
+    assert trazos.render.integer(table.total_params) in str(table)
     assert_untouched(model, given, before)
 
 
@@ -225,7 +225,7 @@ def test_architecture_diagram_counts_parameters_like_the_table():
     model = SharedLayers()
     fig = plot_architecture(model)
     texts = [t.get_text() for t in fig.axes[0].texts]
-    total = f"{sum(p.numel() for p in model.parameters()):,}".replace(",", ".")
+    total = trazos.render.integer(sum(p.numel() for p in model.parameters()))
     assert f"SharedLayers: 10 etapas, {total} parámetros" in texts
     assert "584 parámetros" in texts and "pesos de conv" in texts  # conv_1: la misma capa, sin sumar otra vez
     assert texts.count("sin parámetros") == 6  # act, pool, act_1, act_2, pool_1 y reshape
@@ -331,27 +331,6 @@ def test_data_dependent_network_warns_once(mnist):
     # El aviso apunta al código del estudiante, no a las tripas de trazos.
     first = next(w for w in caught if "torch.fx" in str(w.message))
     assert first.filename == __file__
-
-
-def hooks_left(model):
-    """Los hooks que quedan puestos: en cada diccionario de hooks de cada módulo y de cada tensor
-    (forward, pre-forward, backward, con kwargs, ...) y en los globales de torch.nn.
-
-    Se buscan por nombre («hook» en el atributo) y no en una lista fija: así también se ven los
-    que añada una versión nueva de PyTorch.
-    """
-    import torch.nn.modules.module as module_hooks
-    left = [name for name, value in vars(module_hooks).items()
-            if name.startswith("_global") and "hook" in name and isinstance(value, dict) and value]
-    for name, module in model.named_modules():
-        tensors = [(f"{name}.{k}", t) for k, t in [*module.named_parameters(recurse=False),
-                                                   *module.named_buffers(recurse=False)]]
-        left += [f"{name or '(la red)'}.{attr}" for attr, value in vars(module).items()
-                 if "hook" in attr and isinstance(value, dict) and value]
-        for where, tensor in tensors:  # los de un tensor son atributos de C: no están en vars(), sí en dir()
-            left += [f"{where}.{attr}" for attr in dir(tensor)
-                     if "hook" in attr and isinstance(getattr(tensor, attr, None), dict) and getattr(tensor, attr)]
-    return left
 
 
 def test_hooks_left_sees_every_kind_of_hook():

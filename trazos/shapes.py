@@ -58,10 +58,10 @@ class ShapeTable(list):
         return sum(row["params"] for row in self)
 
     def __str__(self):
-        header = ("paso", "tipo", "forma de salida", "parámetros")
-        rows = [(r["name"], r["type"], "x".join(map(str, r["shape"])), f"{r['params']:,}".replace(",", "."))
-                for r in self]
-        rows.append(("total", "", "", f"{self.total_params:,}".replace(",", ".")))
+        from .render import integer  # aquí y no arriba: render importa shapes
+        header = ("etapa", "tipo", "forma de salida", "parámetros")
+        rows = [(r["name"], r["type"], "x".join(map(str, r["shape"])), integer(r["params"])) for r in self]
+        rows.append(("total", "", "", integer(self.total_params)))
         widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
         fmt = "  ".join("{:<%d}" % w for w in widths[:-1]) + "  {:>%d}" % widths[-1]
         lines = [fmt.format(*header), "-" * (sum(widths) + 2 * (len(widths) - 1))]
