@@ -48,6 +48,9 @@ COMMANDS = {
                                "(la orden por defecto)"),
     "preparar": ("trazos.classroom", "deja lista un aula sin internet (datos, redes entrenadas, cuadernos)"),
     "clave": ("trazos.exercises.answer_key", "escribe la clave de respuestas del profesorado"),
+    "ejecutar": ("trazos.execute", "escribe copias ejecutadas de los cuadernos, para proyectarlas en clase"),
+    "web": ("trazos.web", "construye el curso como sitio web estático, sin internet"),
+    "insignias": ("trazos.badges", "pone en cada cuaderno las insignias de Colab y Binder y la celda de instalación"),
 }
 DEFAULT = "entrenar"  # la que se ejecuta si lo primero no es el nombre de una orden
 

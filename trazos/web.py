@@ -1,0 +1,607 @@
+"""El curso como sitio web estático: `python -m trazos web --out CARPETA`.
+
+Construye, sin internet, un sitio HTML con todo el curso:
+
+- cada cuaderno de notebooks/ ejecutado de principio a fin en un núcleo nuevo (o tomado de una
+  carpeta de copias ya ejecutadas, `--ejecutados`), con todas sus salidas y figuras;
+- cada explorador (ipywidgets/anywidget) como su vista fija: la que tenía al terminar de
+  ejecutarse el cuaderno, compuesta en HTML a partir del estado de sus widgets (imágenes PNG,
+  textos y el valor de cada control). Sin JavaScript de widgets ni nada de fuera;
+- el glosario, la guía del profesorado y una portada que dice qué es el curso y en qué orden
+  se lee. La clave de respuestas NO se publica: es para el profesorado.
+
+La herramienta es Sphinx con myst-nb (lee los .ipynb ya ejecutados, sin volver a ejecutarlos) y
+el tema sphinx-book-theme: todo viene de PyPI con `pip install -e ".[web]"`, el tema trae sus
+tipos de letra e iconos y no descarga nada al construir. Las fórmulas se dibujan con la copia
+de MathJax 2 que trae el paquete jupyter-server-mathjax, copiada dentro del sitio: el sitio
+tampoco pide nada a internet al abrirlo, y se puede abrir con doble clic en index.html.
+"""
+
+import contextlib
+import html
+import io
+import json
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import render
+
+__all__ = ["NOTEBOOKS", "DOCS", "execute_notebooks", "static_widget_html", "prepare_notebook", "build_site",
+           "add_arguments", "run", "main"]
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+DOCS = ROOT / "docs"
+PUBLISHED_DOCS = ("glosario.md", "guia_docente.md", "publicar.md")  # la clave de respuestas se queda fuera
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+MARKER = ".sitio-trazos"  # fichero que deja el sitio: así se sabe que la carpeta se puede reemplazar
+
+
+def _notebooks(folder):
+    return sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
+
+
+def _seconds(seconds):
+    return f"{render.decimal(seconds, 1)} s"
+
+
+# --- Ejecutar los cuadernos ----------------------------------------------------------------------
+
+def execute_notebooks(out, notebooks=NOTEBOOKS, progress=True, timeout=1800):
+    """Ejecuta cada cuaderno de `notebooks` en un núcleo nuevo y guarda la copia ejecutada en `out`.
+
+    Guarda también el estado de los widgets (lo que dibuja cada explorador al terminar), del que
+    sale su vista fija en el sitio. Devuelve las rutas de las copias. Un cuaderno que falla
+    lanza el error de nbclient, con el nombre del cuaderno delante.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from tqdm.auto import tqdm
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = _notebooks(notebooks)
+    written = []
+    for number, path in enumerate(paths, start=1):
+        notebook = nbformat.read(path, as_version=4)
+        cells = sum(cell.cell_type == "code" for cell in notebook.cells)
+        start = time.perf_counter()
+        bar = tqdm(total=cells, desc=f"{path.stem} ({number} de {len(paths)})", unit="celda", disable=not progress,
+                   bar_format="{desc}: {n_fmt}/{total_fmt} celdas |{bar}| {elapsed}", file=sys.stdout)
+        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", store_widget_state=True,
+                                resources={"metadata": {"path": str(path.parent)}},
+                                on_cell_executed=lambda **_: bar.update(1))
+        try:
+            client.execute()
+        except Exception as error:
+            bar.close()
+            raise RuntimeError(f"El cuaderno {path.name} falló al ejecutarlo: {error}") from error
+        bar.close()
+        if progress:
+            print(f"  ✓ {path.name}: ejecutado en {_seconds(time.perf_counter() - start)}", flush=True)
+        target = out / path.name
+        nbformat.write(notebook, target)
+        written.append(target)
+    return written
+
+
+# --- La vista fija de un explorador ---------------------------------------------------------------
+
+STATIC_NOTE = ("Vista fija del explorador, tal como quedó al ejecutar el cuaderno. Para mover los controles, "
+               "abre el cuaderno en Jupyter, Colab o Binder (los botones del principio de la página).")
+# Las propiedades de Layout de ipywidgets que se traducen tal cual a CSS.
+LAYOUT_CSS = ("width", "height", "min_width", "max_width", "margin", "padding", "border", "grid_template_columns",
+              "grid_template_rows", "grid_gap", "justify_content", "align_items", "align_self", "flex_flow", "flex")
+BOXES = {"VBoxModel": "column", "HBoxModel": "row", "BoxModel": "row", "GridBoxModel": "grid"}
+SLIDERS = {"IntSliderModel", "FloatSliderModel", "FloatLogSliderModel", "IntRangeSliderModel",
+           "FloatRangeSliderModel", "SelectionSliderModel", "SelectionRangeSliderModel"}
+CHOICES = {"DropdownModel", "SelectModel", "RadioButtonsModel", "ToggleButtonsModel"}
+
+
+def _model_id(reference):
+    return reference[len("IPY_MODEL_"):] if isinstance(reference, str) and reference.startswith("IPY_MODEL_") \
+        else reference
+
+
+def _style(parts):
+    text = "; ".join(f"{name}: {value}" for name, value in parts.items() if value not in (None, ""))
+    return f' style="{html.escape(text)}"' if text else ""
+
+
+def _layout_css(models, state):
+    layout = models.get(_model_id(state.get("layout")), {}).get("state", {})
+    css = {name.replace("_", "-"): layout.get(name) for name in LAYOUT_CSS if layout.get(name)}
+    if layout.get("display") == "none" or layout.get("visibility") == "hidden":
+        css["display"] = "none"
+    return css
+
+
+def _buffers(model):
+    return {tuple(b["path"]): b["data"] for b in model.get("buffers", []) if b.get("encoding", "base64") == "base64"}
+
+
+def _description(state):
+    text = state.get("description") or ""
+    return f"<span class='trazos-fijo-etiqueta'>{html.escape(text)}</span>" if text else ""
+
+
+def _number(value):
+    return render.decimal(value, 2) if isinstance(value, float) else html.escape(str(value))
+
+
+def _output_html(outputs):
+    """Las salidas de un widget Output (texto, HTML o imágenes)."""
+    parts = []
+    for out in outputs:
+        if out.get("output_type") == "stream":
+            parts.append(f"<pre>{html.escape(''.join(out.get('text', '')))}</pre>")
+            continue
+        data = out.get("data", {})
+        if "image/png" in data:
+            parts.append(f"<img alt='figura' src='data:image/png;base64,{''.join(data['image/png']).strip()}'>")
+        elif "text/html" in data:
+            parts.append("".join(data["text/html"]))
+        elif "text/plain" in data:
+            parts.append(f"<pre>{html.escape(''.join(data['text/plain']))}</pre>")
+    return "".join(parts)
+
+
+def _canvas_svg(state, classes):
+    """El lienzo (DrawingCanvas) como SVG: fondo negro y cada trazo en blanco, con su grosor de lápiz."""
+    size, pen = int(state.get("size") or 280), float(state.get("pen") or 18)
+    lines = []
+    for stroke in state.get("strokes") or []:
+        points = [(float(x), float(y)) for x, y in stroke]
+        if len(points) == 1:
+            points = points * 2  # un punto suelto: un segmento de largo 0, que se ve como un círculo
+        coordinates = " ".join(f"{x:g},{y:g}" for x, y in points)
+        lines.append(f"<polyline points='{coordinates}' fill='none' stroke='#fff' stroke-width='{pen:g}' "
+                     f"stroke-linecap='round' stroke-linejoin='round'/>")
+    return (f"<svg class='{html.escape(classes)} trazos-fijo-lienzo' role='img' aria-label='el lienzo con lo dibujado' "
+            f"viewBox='0 0 {size} {size}' width='{size}' height='{size}' style='max-width:100%;height:auto;"
+            f"background:#000'>{''.join(lines)}</svg>")
+
+
+def _widget_html(models, model_id, depth=0):
+    """El HTML fijo de un widget y de sus hijos, a partir del estado guardado en el cuaderno."""
+    model = models.get(_model_id(model_id))
+    if model is None or depth > 50:
+        return ""
+    name, state = model.get("model_name", ""), model.get("state", {})
+    css = _layout_css(models, state)
+    classes = " ".join(["trazos-fijo", *state.get("_dom_classes", [])])
+    if name in BOXES:
+        children = "".join(_widget_html(models, child, depth + 1) for child in state.get("children", []))
+        direction = BOXES[name]
+        css = ({"display": "grid"} if direction == "grid" else
+               {"display": "flex", "flex-direction": direction, "flex-wrap": "wrap" if direction == "row" else None,
+                "gap": "0.5em"}) | css
+        return f"<div class='{html.escape(classes)}'{_style(css)}>{children}</div>"
+    if name in ("HTMLModel", "HTMLMathModel"):
+        return f"<div class='{html.escape(classes)}'{_style(css)}>{_description(state)}{state.get('value', '')}</div>"
+    if name == "LabelModel":
+        return f"<div class='{html.escape(classes)}'{_style(css)}>{html.escape(str(state.get('value', '')))}</div>"
+    if name == "ImageModel":
+        data = _buffers(model).get(("value",))
+        if not data:
+            return ""
+        kind = state.get("format", "png")
+        size = {"width": f"{state['width']}px" if str(state.get("width", "")).isdigit() else None}
+        return (f"<img class='{html.escape(classes)}' alt='imagen del explorador' "
+                f"src='data:image/{html.escape(kind)};base64,{data}'{_style(size | css | {'max-width': '100%'})}>")
+    if name in SLIDERS:
+        value = state.get("value")
+        if name.startswith("Selection"):
+            labels = state.get("_options_labels", [])
+            index = state.get("index")
+            shown = " – ".join(labels[i] for i in index) if isinstance(index, list) else \
+                (labels[index] if isinstance(index, int) and index < len(labels) else "")
+            low, high, position = 0, max(len(labels) - 1, 1), index if isinstance(index, int) else 0
+        else:
+            shown = " – ".join(_number(v) for v in value) if isinstance(value, list) else _number(value)
+            low, high = state.get("min", 0), state.get("max", 100)
+            position = value[0] if isinstance(value, list) else value
+        return (f"<div class='{html.escape(classes)} trazos-fijo-control'{_style(css)}>{_description(state)}"
+                f"<input type='range' disabled aria-label='{html.escape(state.get('description') or 'control')}' "
+                f"min='{low}' max='{high}' value='{position}'> <b>{shown}</b></div>")
+    if name in CHOICES:
+        labels, index = state.get("_options_labels", []), state.get("index")
+        if name == "ToggleButtonsModel":
+            buttons = "".join(f"<span class='trazos-fijo-boton{' elegido' if i == index else ''}'>{html.escape(label)}"
+                              f"</span>" for i, label in enumerate(labels))
+            return (f"<div class='{html.escape(classes)} trazos-fijo-control'{_style(css)}>{_description(state)}"
+                    f"{buttons}</div>")
+        chosen = labels[index] if isinstance(index, int) and index < len(labels) else ""
+        return (f"<div class='{html.escape(classes)} trazos-fijo-control'{_style(css)}>{_description(state)}"
+                f"<span class='trazos-fijo-boton elegido'>{html.escape(chosen)} ▾</span></div>")
+    if name in ("ButtonModel", "ToggleButtonModel", "CheckboxModel"):
+        style = models.get(_model_id(state.get("style")), {}).get("state", {})
+        colour = {"background": style.get("button_color"), "color": style.get("text_color"),
+                  "font-weight": style.get("font_weight")}
+        mark = ("☑ " if state.get("value") else "☐ ") if name == "CheckboxModel" else ""
+        return (f"<span class='{html.escape(classes)} trazos-fijo-boton'{_style(css | colour)}>"
+                f"{mark}{html.escape(state.get('description', ''))}</span>")
+    if name in ("FloatProgressModel", "IntProgressModel"):  # la barra de tqdm al entrenar
+        return (f"<progress class='{html.escape(classes)}' max='{state.get('max', 100)}' "
+                f"value='{state.get('value', 0)}'{_style(css)}></progress>")
+    if name == "OutputModel":
+        return f"<div class='{html.escape(classes)}'{_style(css)}>{_output_html(state.get('outputs', []))}</div>"
+    if name == "AnyModel" and "strokes" in state:  # el lienzo de «dibuja tu dígito», con lo que se dibujó
+        return _canvas_svg(state, classes)
+    if name == "AnyModel":
+        return (f"<div class='{html.escape(classes)} trazos-fijo-lienzo'{_style(css)}>Este control solo funciona "
+                f"con el cuaderno abierto y en marcha.</div>")
+    return ""  # modelos sin vista propia (estilos, Layout) o desconocidos
+
+
+def static_widget_html(state, model_id):
+    """La vista fija (HTML autónomo, sin JavaScript) del widget `model_id` según el estado `state`.
+
+    `state` es el diccionario `metadata.widgets["application/vnd.jupyter.widget-state+json"]`
+    que guarda nbclient al ejecutar un cuaderno; las imágenes van dentro, en base64.
+    """
+    models = state.get("state", {})
+    body = _widget_html(models, model_id)
+    root = models.get(_model_id(model_id), {}).get("state", {})
+    if not any(css.endswith("-explorer") for css in root.get("_dom_classes", [])):  # p. ej. la barra de tqdm
+        return f"<div class='trazos-widget-fijo'>{body}</div>"
+    return (f"<div class='trazos-vista-fija'><p class='trazos-vista-fija-nota'>{html.escape(STATIC_NOTE)}</p>"
+            f"{body}</div>")
+
+
+# --- Los cuadernos, listos para el sitio ------------------------------------------------------
+
+def prepare_notebook(notebook):
+    """El cuaderno ejecutado (diccionario de nbformat), listo para publicar.
+
+    Cada salida de widget pasa a ser su vista fija en HTML; sin estado guardado, una nota en su
+    lugar. Se quita el estado de los widgets (así myst-nb no carga su JavaScript de internet) y la
+    celda que instala el curso en Colab, que en el sitio no dice nada.
+    """
+    from .badges import INSTALL_TAG
+
+    notebook = json.loads(json.dumps(notebook))  # copia profunda
+    metadata = notebook.get("metadata", {})
+    state = metadata.pop("widgets", {}).get(WIDGET_STATE, {})
+    cells = []
+    for cell in notebook["cells"]:
+        if INSTALL_TAG in cell.get("metadata", {}).get("tags", []):
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            view = data.pop(WIDGET_VIEW, None)
+            if view is None:
+                continue
+            if state and view.get("model_id") in state.get("state", {}):
+                data.clear()
+                data["text/html"] = static_widget_html(state, view["model_id"])
+            else:
+                data.clear()
+                data["text/html"] = (f"<div class='trazos-vista-fija'><p class='trazos-vista-fija-nota'>"
+                                     f"Aquí va un explorador interactivo: {html.escape(STATIC_NOTE.split('. ', 1)[1])}"
+                                     f"</p></div>")
+        cells.append(cell)
+    notebook["cells"] = cells
+    return notebook
+
+
+# --- La portada, la configuración de Sphinx y lo que se copia ------------------------------------
+
+INTRO = """\
+**trazos** es un curso en Jupyter, en español, que hace visible cómo una red convolucional pequeña aprende a
+leer dígitos escritos a mano (MNIST) con PyTorch: los kernels antes y después de entrenar, las activaciones de
+cada capa, la matriz de confusión y los aciertos y errores de la red.
+
+Este sitio es el curso para leer: cada cuaderno con todas sus salidas y figuras, tal como queda al ejecutarlo de
+principio a fin. Los exploradores interactivos aparecen como una vista fija; para mover sus controles, abre el
+cuaderno con los botones «Abrir en Colab» o «Abrir en Binder» del principio de cada página, o instala el curso
+en tu ordenador.
+"""
+
+ORDER = """\
+## En qué orden se lee
+
+Los cuadernos se leen en orden, del 01 al {last}: cada uno usa lo que enseñó el anterior. Del 01 al 07 se
+construye y se entrena la red y se mira por dentro; el 08 reúne todos los exploradores en un laboratorio y los
+que siguen son para quien quiere ir más allá.
+"""
+
+CSS = """\
+.trazos-insignias a { display: inline-block; margin: 0 .4em .4em 0; padding: .15em .6em; border-radius: .3em;
+  background: #f37726; color: #fff !important; font-weight: 600; text-decoration: none; font-size: .9em; }
+.trazos-insignias a.binder { background: #579aca; }
+.trazos-vista-fija { border: 1px dashed #999; border-radius: .4em; padding: .6em; margin: .3em 0; max-width: 100%;
+  overflow-x: auto; }
+.trazos-vista-fija-nota { font-size: .85em; color: #555; margin: 0 0 .5em 0; }
+.trazos-vista-fija img { max-width: 100%; height: auto; }
+.trazos-fijo-control { display: flex; align-items: center; gap: .5em; flex-wrap: wrap; max-width: 100%; }
+.trazos-fijo-control input[type=range] { width: 10em; }
+.trazos-fijo-etiqueta { min-width: 5em; }
+.trazos-fijo-boton { display: inline-block; border: 1px solid #bbb; border-radius: .2em; padding: .1em .5em;
+  margin: .1em; background: #eee; font-size: .9em; }
+.trazos-fijo-boton.elegido { background: #2f6db5; color: #fff; }
+.trazos-fijo-lienzo { border: 1px solid #bbb; padding: 1em; color: #555; }
+.trazos-vista-fija [style*="width"] { max-width: 100%; }
+div.cell_output img { max-width: 100%; height: auto; }
+div.cell_output .output.text_html { overflow-x: auto; max-width: 100%; }
+"""
+
+FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" '
+           'fill="#2f6db5"/><path d="M4 4h8M8 4v9" stroke="#fff" stroke-width="2.2" stroke-linecap="round"/></svg>')
+
+MATHJAX_KEEP_LOCALES = ("es",)
+MATHJAX_SKIP = ("jax/output/SVG", "extensions/a11y", "config/Safe.js")  # sin uso: salida HTML-CSS, sin a11y
+
+
+def _readme_rows():
+    """{cuaderno: qué enseña} de la tabla del README (la misma que presenta el curso)."""
+    readme = ROOT / "README.md"
+    if not readme.is_file():
+        return {}
+    return dict(re.findall(r"^\| `(\d\d_\w+\.ipynb)` \| (.+?) \|\s*$", readme.read_text(encoding="utf-8"),
+                           flags=re.MULTILINE))
+
+
+def _title(notebook, fallback):
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            found = re.search(r"^#\s+(.+)$", "".join(cell["source"]), flags=re.MULTILINE)
+            if found:
+                return found[1].strip()
+    return fallback
+
+
+def _index(notebooks):
+    """El Markdown de la portada: qué es el curso, el orden de lectura y el índice."""
+    rows = _readme_rows()
+    table = ["| cuaderno | qué enseña |", "| --- | --- |"]
+    for name, title in notebooks:
+        what = rows.get(name, "").replace("|", "\\|")
+        table.append(f"| [{title}](notebooks/{name}) | {what} |")
+    pages = "\n".join(f"notebooks/{name.removesuffix('.ipynb')}" for name, _ in notebooks)
+    docs = "\n".join(f"docs/{name.removesuffix('.md')}" for name in PUBLISHED_DOCS if (DOCS / name).is_file())
+    order = ORDER.format(last=notebooks[-1][0][:2] if notebooks else "01")
+    return (f"# trazos: cómo aprende a leer dígitos una red convolucional\n\n{INTRO}\n{order}\n" + "\n".join(table) +
+            "\n\n## Para el profesorado y de consulta\n\n"
+            "- [Glosario](docs/glosario.md): cada término en español y en inglés, tal como aparece en PyTorch.\n"
+            "- [Guía para el profesorado](docs/guia_docente.md): qué enseña cada cuaderno, cuánto tarda, cómo "
+            "preparar un aula (también sin internet) y qué recorrido hacer en una sesión.\n"
+            "- [Publicar el curso](docs/publicar.md): cómo se construye este sitio y cómo se publica.\n\n"
+            f"```{{toctree}}\n:caption: Cuadernos\n:maxdepth: 1\n:hidden:\n\n{pages}\n```\n\n"
+            f"```{{toctree}}\n:caption: Glosario y profesorado\n:maxdepth: 1\n:hidden:\n\n{docs}\n```\n")
+
+
+def _conf(repository):
+    """El conf.py de Sphinx del sitio."""
+    settings = {
+        "project": "trazos",
+        "html_title": "trazos · curso de redes convolucionales",
+        "language": "es",
+        "extensions": ["myst_nb"],
+        "exclude_patterns": ["_build", "**.ipynb_checkpoints"],
+        # Los cuadernos llegan ya ejecutados: myst-nb no ejecuta nada.
+        "nb_execution_mode": "off",
+        "nb_output_stderr": "remove",  # las barras de progreso del entrenamiento (tqdm) no son contenido
+        "nb_merge_streams": True,
+        "nb_ipywidgets_js": {},  # nada de JavaScript de widgets de internet: los exploradores van como vista fija
+        "myst_enable_extensions": ["dollarmath"],
+        "myst_heading_anchors": 3,
+        # MathJax 2 local (de jupyter-server-mathjax, en _static/mathjax): las fórmulas se ven sin conexión.
+        "myst_update_mathjax": False,
+        "mathjax_path": "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full",
+        "mathjax2_config": {
+            "tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]], "processEscapes": True},
+            "HTML-CSS": {"availableFonts": ["STIX-Web"], "preferredFont": "STIX-Web", "webFont": "STIX-Web",
+                         "imageFont": None, "linebreaks": {"automatic": True},
+                         # MathJax 2 pide una letra vacía a about:blank, y Chromium lo anota como error en la
+                         # consola; con local() no pide nada y se comporta igual (la letra no está).
+                         "styles": {"@font-face": {"font-family": "MathJax_Blank", "src": "local('MathJax_Blank')"}}},
+            "menuSettings": {"locale": "es"},
+            "showMathMenu": True,
+            "messageStyle": "none",
+        },
+        "html_theme": "sphinx_book_theme",
+        "html_theme_options": {
+            "repository_url": repository,
+            "repository_branch": "main",
+            "use_repository_button": True,
+            "use_download_button": False,  # bajaría las copias de _sources, que no se publican
+            "use_fullscreen_button": False,
+            "home_page_in_toc": True,
+            "show_navbar_depth": 1,
+            "navigation_with_keys": False,
+            "navbar_persistent": [],  # la búsqueda ya está en la barra lateral: sin una segunda barra arriba
+        },
+        "html_favicon": "_static/favicon.svg",  # con icono propio el navegador no pide /favicon.ico (un 404)
+        "html_context": {"default_mode": "light"},  # sin esto el tema anota «invalid theme mode» en la consola
+        "html_static_path": ["_static"],
+        "html_css_files": ["trazos.css"],
+        "html_show_sourcelink": False,
+        "html_copy_source": False,  # los cuadernos se abren en Colab o Binder: sin copias en _sources (3,5 MB)
+        "html_last_updated_fmt": None,
+        "suppress_warnings": ["mystnb.unknown_mime_type"],
+    }
+    return "# Generado por trazos/web.py: no lo edites a mano.\n" + "".join(
+        f"{name} = {value!r}\n" for name, value in settings.items())
+
+
+def _copy_mathjax(target):
+    import jupyter_server_mathjax
+    source = Path(jupyter_server_mathjax.__file__).parent / "static"
+
+    def ignore(folder, names):
+        relative = Path(folder).relative_to(source).as_posix()
+        skipped = [n for n in names if f"{relative}/{n}".lstrip("./") in MATHJAX_SKIP]
+        if relative == "localization":
+            skipped += [n for n in names if n not in MATHJAX_KEEP_LOCALES]
+        return skipped
+
+    shutil.copytree(source, target, ignore=ignore)
+
+
+def _web_badges(name, url):
+    """Las dos insignias como enlaces de texto: en el sitio no se carga ninguna imagen de fuera."""
+    from .badges import binder_url, colab_url
+    return (f'<p class="trazos-insignias">'
+            f'<a class="colab" href="{html.escape(colab_url(name, url))}">▶ Abrir en Colab</a>'
+            f'<a class="binder" href="{html.escape(binder_url(name, url))}">▶ Abrir en Binder</a></p>')
+
+
+def _prune(site):
+    """Quita lo que el tema copia y ninguna página usa: mapas de fuentes (.map, solo para depurar su
+    JavaScript), los catálogos de traducción (ya están dentro de las páginas) y sus plantillas."""
+    static = Path(site) / "_static"
+    for path in [*static.rglob("*.map"), *static.glob("*webpack-macros.html")]:
+        path.unlink()
+    shutil.rmtree(static / "locales", ignore_errors=True)
+
+
+def _folder_size(folder):
+    return sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file())
+
+
+def _check_output(out):
+    """Si `out` tiene ya otros ficheros que no son un sitio de trazos, no se toca: error en español."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out} es un fichero, no una carpeta.")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise FileExistsError(f"La carpeta {out} ya tiene otros ficheros y no es un sitio de trazos: elige una "
+                              f"carpeta vacía o nueva (no se borra nada que no haya hecho esta orden).")
+
+
+def build_site(out, executed=None, progress=True):
+    """Construye el sitio del curso en la carpeta `out` y devuelve {páginas, segundos, bytes, carpeta}.
+
+    Sin `executed`, ejecuta cada cuaderno de notebooks/ en un núcleo nuevo (con los datos de
+    TRAZOS_DATA y las redes de TRAZOS_CACHE, como `trazos preparar`). Con `executed`, una carpeta
+    de copias ya ejecutadas con `execute_notebooks`, las toma de ahí. `out` se crea o, si ya es
+    un sitio de trazos, se reemplaza entero.
+    """
+    from sphinx.application import Sphinx
+
+    from .badges import BADGES_TAG, add_badges, repository_url
+
+    start = time.perf_counter()
+    out = Path(out)
+    _check_output(out)
+    names = [path.name for path in _notebooks(NOTEBOOKS)]
+    with tempfile.TemporaryDirectory(prefix="trazos-web-") as temporary:
+        temporary = Path(temporary)
+        source = temporary / "fuente"
+        (source / "notebooks").mkdir(parents=True)
+        if executed is None:
+            if progress:
+                print(f"Ejecutando los {len(names)} cuadernos, cada uno en un núcleo nuevo:", flush=True)
+            executed = temporary / "ejecutados"
+            execute_notebooks(executed, NOTEBOOKS, progress=progress)
+        executed = Path(executed)
+        missing = [name for name in names if not (executed / name).is_file()]
+        if missing:
+            raise FileNotFoundError(f"En {executed} faltan cuadernos ejecutados: {', '.join(missing)}.")
+        url = repository_url()
+        titles = []
+        for name in names:
+            notebook = add_badges(json.loads((executed / name).read_text(encoding="utf-8")), name, url)
+            notebook = prepare_notebook(notebook)
+            for cell in notebook["cells"]:
+                if BADGES_TAG in cell.get("metadata", {}).get("tags", []):
+                    cell["source"] = _web_badges(name, url)
+            titles.append((name, _title(notebook, name)))
+            (source / "notebooks" / name).write_text(json.dumps(notebook, ensure_ascii=False), encoding="utf-8")
+        (source / "docs").mkdir()
+        for name in PUBLISHED_DOCS:
+            if (DOCS / name).is_file():
+                shutil.copy(DOCS / name, source / "docs" / name)
+        (source / "index.md").write_text(_index(titles), encoding="utf-8")
+        (source / "conf.py").write_text(_conf(url), encoding="utf-8")
+        (source / "_static").mkdir()
+        (source / "_static" / "trazos.css").write_text(CSS, encoding="utf-8")
+        (source / "_static" / "favicon.svg").write_text(FAVICON, encoding="utf-8")
+        _copy_mathjax(source / "_static" / "mathjax")
+
+        if progress:
+            print("Construyendo las páginas con Sphinx...", flush=True)
+        html_out, warnings = temporary / "html", io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()):
+            app = Sphinx(str(source), str(source), str(html_out), str(temporary / "doctrees"), "html",
+                         status=None, warning=warnings, freshenv=True, verbosity=0)
+            app.build()
+        if app.statuscode:
+            raise RuntimeError(f"Sphinx no pudo construir el sitio:\n{warnings.getvalue()}")
+        _prune(html_out)
+        (html_out / ".nojekyll").write_text("", encoding="utf-8")  # GitHub Pages: publica también _static/
+        (html_out / MARKER).write_text("Sitio del curso trazos: python -m trazos web --out CARPETA\n", encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        shutil.copytree(html_out, out)
+    pages = len(list(out.rglob("*.html")))
+    result = {"carpeta": out, "páginas": pages, "segundos": time.perf_counter() - start, "bytes": _folder_size(out),
+              "avisos": [line for line in warnings.getvalue().splitlines() if line.strip()]}
+    if progress:
+        for line in result["avisos"]:
+            print(f"  aviso de Sphinx: {line}")
+        print(f"Sitio listo en {out}: {pages} páginas HTML, {render.decimal(result['bytes'] / 1e6, 1)} MB, en "
+              f"{_seconds(result['segundos'])}. Ábrelo con {out / 'index.html'} o publica la carpeta tal cual.",
+              flush=True)
+    return result
+
+
+# --- La orden `python -m trazos web` ---------------------------------------------------------------
+
+def add_arguments(parser):
+    parser.add_argument("--out", type=Path, required=True, metavar="CARPETA",
+                        help="carpeta donde se escribe el sitio (nueva, vacía o un sitio anterior, que se reemplaza)")
+    parser.add_argument("--ejecutados", type=Path, default=None, metavar="CARPETA",
+                        help="toma los cuadernos ya ejecutados de esta carpeta en vez de ejecutarlos "
+                             "(las de --guardar-ejecutados o las de python -m trazos ejecutar)")
+    parser.add_argument("--guardar-ejecutados", type=Path, default=None, metavar="CARPETA",
+                        help="ejecuta los cuadernos, guarda aquí las copias ejecutadas y construye con ellas")
+    parser.add_argument("--sin-progreso", action="store_true", help="no muestra el progreso, solo el resultado")
+    return parser
+
+
+def run(args):
+    progress = not args.sin_progreso
+    executed = args.ejecutados
+    try:
+        _check_output(args.out)
+        if executed is None and args.guardar_ejecutados is not None:
+            if progress:
+                print(f"Ejecutando los cuadernos y guardando las copias en {args.guardar_ejecutados}:", flush=True)
+            execute_notebooks(args.guardar_ejecutados, progress=progress)
+            executed = args.guardar_ejecutados
+        result = build_site(args.out, executed=executed, progress=progress)
+    except (OSError, RuntimeError) as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nConstrucción interrumpida: la carpeta de salida no se ha tocado.", file=sys.stderr)
+        return 130
+    if not progress:
+        print(f"Sitio listo en {result['carpeta']}: {result['páginas']} páginas HTML, "
+              f"{render.decimal(result['bytes'] / 1e6, 1)} MB.")
+    return 0
+
+
+def main(argv=None):
+    from .arguments import SpanishArgumentParser, SpanishHelpFormatter
+    parser = SpanishArgumentParser(
+        prog="trazos web", formatter_class=SpanishHelpFormatter, add_help=False,
+        description="Construye, sin internet, el curso como sitio web estático: cada cuaderno ejecutado con sus "
+                    "figuras, el glosario, la guía del profesorado y una portada.",
+        epilog="Ejemplo: python -m trazos web --out sitio. Luego abre sitio/index.html o publica la carpeta en "
+               "cualquier alojamiento de páginas estáticas (docs/publicar.md).")
+    parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
+    add_arguments(parser)
+    parser._optionals.title = "opciones"
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
