@@ -89,7 +89,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Pico de memoria de un kernel en cada cuaderno del curso.")
     parser.add_argument("which", nargs="*", help="números de cuaderno (por defecto, todos)")
     parser.add_argument("--alumnos", type=int, default=30, help="tamaño de la clase para el total (por defecto: 30)")
-    parser.add_argument("--carpeta", type=Path, default=NOTEBOOKS, help="carpeta de los cuadernos (por defecto: notebooks/)")
+    parser.add_argument("--carpeta", type=Path, default=NOTEBOOKS,
+                        help="carpeta de los cuadernos (por defecto: notebooks/)")
     args = parser.parse_args(argv)
     paths = sorted(args.carpeta.glob("[0-9][0-9]_*.ipynb"))
     if args.which:
@@ -103,7 +104,8 @@ def main(argv=None):
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         peak, private, shared, seconds = measure([c.source for c in nb.cells if c.cell_type == "code"], path.parent)
-        worst_peak, worst_private, worst_shared = max(worst_peak, peak), max(worst_private, private), max(worst_shared, shared)
+        worst_peak, worst_private, worst_shared = (max(worst_peak, peak), max(worst_private, private),
+                                                   max(worst_shared, shared))
         print(f"{path.name[:-6]:<30} {peak:>4.0f} MB {peak - base:>11.0f} MB {private - base_private:>7.0f} MB "
               f"{shared - base_shared:>9.0f} MB {seconds:>9.1f}")
         sys.stdout.flush()

@@ -66,7 +66,8 @@ def course(name, epochs, seed):
     with tempfile.TemporaryDirectory() as cache:  # entrena de verdad, sin tocar la caché del usuario
         run = trazos.trained_model(name, epochs, seed, cache=cache, progress=False, retrain=True)
     for h in run.history:
-        print(f"  trazos {name}, época {h['epoch']}: {trazos.render.decimal(h['seconds'], 1)} s, acierto en validación {trazos.render.percent(h['val_acc'], 2)}")
+        print(f"  trazos {name}, época {h['epoch']}: {trazos.render.decimal(h['seconds'], 1)} s, "
+              f"acierto en validación {trazos.render.percent(h['val_acc'], 2)}")
     return prep, [h["seconds"] for h in run.history], run.test_accuracy, run.model
 
 

@@ -142,7 +142,8 @@ def test_images_are_the_normalized_pixels(test16):
     first, _ = next(batches(test16, 64))
     assert torch.equal(first, test16.images[:64])
     assert torch.equal(test16.pixels, pixels)
-    assert test16.images.data_ptr() != test16.images.data_ptr()  # un tensor nuevo cada vez: cambiarlo no cambia los datos
+    # Un tensor nuevo cada vez: cambiarlo no cambia los datos.
+    assert test16.images.data_ptr() != test16.images.data_ptr()
     assert torch.equal(data.normalize(pixels), test16.images)
 
 

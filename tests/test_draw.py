@@ -56,7 +56,8 @@ def assert_shows(explorer, model):
     assert explorer.message.value == ""
     expected = inspection.predict_drawing(model, explorer.drawing)
     p = expected["prediction"]
-    assert text(explorer.prediction.value) == f"La red lee un {p} ({100 * float(expected['probs'][p]):.1f} %)".replace(".", ",")
+    shown = f"La red lee un {p} ({100 * float(expected['probs'][p]):.1f} %)".replace(".", ",")
+    assert text(explorer.prediction.value) == shown
     assert explorer.bars.value == render.probability_bars(expected["probs"])
     assert explorer.seen.value == render.to_png(render.digit_picture(expected["image"], scale=8))
     assert list(explorer.stage_pictures) == trazos.stage_names(model) == list(expected["activations"])

@@ -12,8 +12,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-
 from trazos import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +34,8 @@ def section(title, text=GUIDE):
 
 def rows(table_text):
     """[(desde, hasta, qué)] de una tabla «| minutos | qué | cómo |»."""
-    return [(int(a), int(b), what.strip()) for a, b, what in re.findall(r"^\| (\d+)-(\d+) \| ([^|]+) \|", table_text, re.M)]
+    return [(int(a), int(b), what.strip())
+            for a, b, what in re.findall(r"^\| (\d+)-(\d+) \| ([^|]+) \|", table_text, re.M)]
 
 
 def assert_contiguous(table, length=90):
@@ -89,7 +88,8 @@ def test_three_sessions_add_up():
         for nb, mins in re.findall(r"(?:del|el) (\d\d)[^(]*\((\d+) min\)", home):
             at_home[nb] = int(mins)
     for nb, (alone, guided) in times.items():
-        assert in_class.get(nb, 0) == guided, f"{nb}: la tabla le da {in_class.get(nb, 0)} min en clase, la guía {guided}"
+        assert in_class.get(nb, 0) == guided, (f"{nb}: la tabla le da {in_class.get(nb, 0)} min en clase, "
+                                               f"la guía {guided}")
         assert in_class.get(nb, 0) + at_home.get(nb, 0) == alone, f"{nb}: clase + casa no suman sus {alone} min"
 
 

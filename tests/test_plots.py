@@ -219,7 +219,8 @@ def test_plot_probabilities():
     probs = torch.tensor([0.01, 0.02, 0.05, 0.6, 0.1, 0.02, 0.05, 0.05, 0.05, 0.05])
     fig = plots.plot_probabilities(probs, label=4)
     ax = fig.axes[0]
-    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("Probabilidad de cada dígito", "probabilidad", "dígito")
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("Probabilidad de cada dígito", "probabilidad",
+                                                                  "dígito")
     # Como las barras de los exploradores: horizontales, el 0 arriba, la predicha en azul.
     widths = [bar.get_width() for bar in ax.patches]
     assert np.allclose(widths, probs.numpy())

@@ -50,7 +50,8 @@ def test_student_notebooks_have_blanks_and_no_solution(notebook):
 def test_solved_notebook_runs_with_every_exercise_right(notebook):
     nb = nbformat.reads(json.dumps(fill_notebook(json.loads(notebook.read_text(encoding="utf-8")),
                                                  read_solutions(solutions_path(notebook)))), as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(notebook.parent)}}).execute()
     verdicts = [line for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
                 if out.get("name") == "stdout" for line in out.get("text", "").splitlines()
                 if line.startswith((PENDING, WRONG, RIGHT))]

@@ -379,7 +379,8 @@ def test_train_run_cache_is_keyed_by_architecture_settings_and_data(tmp_path, sm
     train_data, test_data = small_data
     fewer = data.Digits(train_data.pixels[:200], train_data.labels[:200])
     other_images = data.Digits(train_data.pixels.flip(0), train_data.labels.flip(0))
-    for changed in [lambda: train_module.train_run(SmallSigmoid(), *small_data, epochs=1, batch_size=64, cache=tmp_path),
+    for changed in [lambda: train_module.train_run(SmallSigmoid(), *small_data, epochs=1, batch_size=64,
+                                                   cache=tmp_path),
                     lambda: train_module.train_run(Small(), *small_data, epochs=1, batch_size=32, cache=tmp_path),
                     lambda: train_module.train_run(Small(), *small_data, epochs=1, batch_size=64, seed=1,
                                                    cache=tmp_path),

@@ -125,7 +125,8 @@ class _Recorder(torch.fx.Interpreter):
                 raise
             inputs = ", ".join(_shape(a) for a in self.map_nodes_to_values(node.args, node))
             raise StepError(f"El paso {_name(node, self.calls)!r} ({_kind(node, self.modules)}) no acepta su "
-                            f"entrada, de forma {inputs} (sin contar el lote). Revisa sus tamaños. Detalle de PyTorch: {error}") from None
+                            f"entrada, de forma {inputs} (sin contar el lote). Revisa sus tamaños. "
+                            f"Detalle de PyTorch: {error}") from None
         if node.op in ("call_module", "call_function", "call_method") and isinstance(output, torch.Tensor):
             module = node.target if node.op == "call_module" else None
             first = module is not None and module not in self.calls

@@ -49,9 +49,9 @@ def check_network(model, images):
     if found is not None:
         step, before = found
         values = math.prod(before)
-        raise TrazosValueError(f"El paso {step.name!r} ({step.kind}) mezcla las imágenes del lote: le llegan {len(images)} "
-                         f"de forma {'x'.join(map(str, before))} ({values} valores cada una) y devuelve "
-                         f"{_described(step.output.shape, len(images))}. Para aplanar sin mezclarlas usa "
-                         f"x.flatten(1) o x.view(x.size(0), -1), y que la nn.Linear siguiente espere {values} "
-                         "entradas.")
+        raise TrazosValueError(f"El paso {step.name!r} ({step.kind}) mezcla las imágenes del lote: le llegan "
+                               f"{len(images)} de forma {'x'.join(map(str, before))} ({values} valores cada una) "
+                               f"y devuelve {_described(step.output.shape, len(images))}. Para aplanar sin "
+                               f"mezclarlas usa x.flatten(1) o x.view(x.size(0), -1), y que la nn.Linear "
+                               f"siguiente espere {values} entradas.")
     return check_output(output, len(images))

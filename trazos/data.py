@@ -25,7 +25,8 @@ import torch.nn.functional as F
 from .errors import TrazosError, TrazosTypeError, TrazosValueError
 
 __all__ = ["MNISTDataError", "MNIST_FILES", "MEAN", "STD", "Digits", "data_root", "cache_root", "split_validation",
-           "find_mnist", "load_mnist", "normalize", "to_pixels", "batches", "examples_of", "example_index", "prepare_image"]
+           "find_mnist", "load_mnist", "normalize", "to_pixels", "batches", "examples_of", "example_index",
+           "prepare_image"]
 
 # Media y desviación típica de los píxeles de MNIST (en [0, 1]): las de siempre (runner tiene las mismas).
 MEAN, STD = 0.1307, 0.3081
@@ -151,8 +152,9 @@ class Digits:
 
     def __post_init__(self):
         if self.pixels.dtype != torch.uint8:
-            raise TrazosTypeError(f"Digits guarda niveles de gris en uint8 (0-255), no {self.pixels.dtype}: pásale "
-                            "los bytes, no imágenes normalizadas; por ejemplo Digits(test.pixels[:100], test.labels[:100]).")
+            raise TrazosTypeError(f"Digits guarda niveles de gris en uint8 (0-255), no {self.pixels.dtype}: "
+                                  "pásale los bytes, no imágenes normalizadas; por ejemplo "
+                                  "Digits(test.pixels[:100], test.labels[:100]).")
 
     def __len__(self):
         return len(self.labels)
@@ -231,7 +233,8 @@ def load_mnist(train=True, size=16, root=None, limit=None, download=True):
     inmediata y comparte los mismos `pixels` (para modificarlos, haz antes `.clone()`).
     """
     if not isinstance(size, int) or not 4 <= size <= 28:
-        raise TrazosValueError(f"size debe ser un entero entre 4 y 28 (16 para CNN, 28 para ClassicCNN); se recibió {size!r}.")
+        raise TrazosValueError("size debe ser un entero entre 4 y 28 (16 para CNN, 28 para ClassicCNN); "
+                               f"se recibió {size!r}.")
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise TrazosValueError(f"limit debe ser un entero positivo o None; se recibió {limit!r}.")
     root = find_mnist(root, download)
@@ -268,7 +271,8 @@ def examples_of(digits, digit, count=1, start=0):
         raise TrazosValueError(f"digit debe ser un dígito del 0 al 9; se recibió {digit!r}.")
     index = torch.nonzero(digits.labels == digit).flatten()[start:start + count]
     if len(index) < count:
-        raise TrazosValueError(f"Solo hay {len(index)} ejemplos del dígito {digit} a partir del {start}; pediste {count}.")
+        raise TrazosValueError(f"Solo hay {len(index)} ejemplos del dígito {digit} a partir del {start}; "
+                               f"pediste {count}.")
     return index.tolist()
 
 

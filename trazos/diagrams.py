@@ -85,7 +85,8 @@ def plot_max_pool(grid, size=2):
     """
     grid = torch.as_tensor(grid).detach().cpu()
     if grid.ndim != 2 or grid.shape[0] < size or grid.shape[1] < size:
-        raise TrazosValueError(f"Se esperaba una matriz 2D de al menos {size}x{size}; forma recibida {tuple(grid.shape)}.")
+        raise TrazosValueError(f"Se esperaba una matriz 2D de al menos {size}x{size}; "
+                               f"forma recibida {tuple(grid.shape)}.")
     rows, cols = grid.shape[0] // size, grid.shape[1] // size  # lo que sobra por abajo o a la derecha se pierde
     palette = ["#fde0c5", "#c9e4f5", "#d5efcf", "#eadcf2"]
     fig = Figure(figsize=(0.5 * (grid.shape[1] + cols) + 1.6, 0.5 * grid.shape[0] + 1.2), layout="constrained")

@@ -11,12 +11,12 @@ from torch import nn
 
 from . import data
 from .capture import capture
-from .errors import TrazosTypeError, TrazosValueError
+from .errors import TrazosValueError
 from .models import conv_layers, input_side
 from .runner import as_images, check_output, outputs, probabilities
 
-__all__ = ["check_images", "stage_names", "activations", "predict", "output_probabilities", "predict_drawing", "run_parts",
-           "kernel_history", "confusion_matrix", "most_confused", "per_class_accuracy", "pair_indices"]
+__all__ = ["check_images", "stage_names", "activations", "predict", "output_probabilities", "predict_drawing",
+           "run_parts", "kernel_history", "confusion_matrix", "most_confused", "per_class_accuracy", "pair_indices"]
 
 
 def check_images(model, images):
@@ -119,15 +119,17 @@ def confusion_matrix(labels, predictions, num_classes=10):
     """Matriz [verdadero, predicho] con el número de ejemplos de cada par."""
     labels, predictions = torch.as_tensor(labels).flatten(), torch.as_tensor(predictions).flatten()
     if len(labels) != len(predictions):
-        raise TrazosValueError(f"labels ({len(labels)}) y predictions ({len(predictions)}) deben tener la misma longitud.")
+        raise TrazosValueError(f"labels ({len(labels)}) y predictions ({len(predictions)}) "
+                               "deben tener la misma longitud.")
     if len(labels) == 0:
         raise TrazosValueError("La selección está vacía: no hay ejemplos con los que contar.")
     # Fuera de rango, bincount sumaría el ejemplo en otra casilla sin avisar (o fallaría en inglés).
     for name, values in (("labels", labels), ("predictions", predictions)):
         if values.min() < 0 or values.max() >= num_classes:
             raise TrazosValueError(f"{name} debe contener clases entre 0 y {num_classes - 1}; "
-                             f"hay valores de {int(values.min())} a {int(values.max())}.")
-    return torch.bincount(labels * num_classes + predictions, minlength=num_classes ** 2).reshape(num_classes, num_classes)
+                                   f"hay valores de {int(values.min())} a {int(values.max())}.")
+    return torch.bincount(labels * num_classes + predictions,
+                          minlength=num_classes ** 2).reshape(num_classes, num_classes)
 
 
 def most_confused(matrix, k=5):

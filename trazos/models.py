@@ -110,7 +110,7 @@ def input_shape(model, input_size=None):
     """
     if input_size is None:
         if getattr(model, "input_size", None) is None:
-            raise TrazosValueError("No sé de qué tamaño son las imágenes de esta red: indícalo con input_size=28 (o 16, "
-                             "o una tupla como (1, 28, 28)), o añade modelo.input_size = 28 a la red.")
+            raise TrazosValueError("No sé de qué tamaño son las imágenes de esta red: indícalo con input_size=28 "
+                                   "(o 16, o una tupla como (1, 28, 28)), o añade modelo.input_size = 28 a la red.")
         input_size = input_side(model)
     return (1, input_size, input_size) if isinstance(input_size, int) else tuple(input_size)

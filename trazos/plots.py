@@ -153,7 +153,8 @@ def plot_activations(maps, stage="", image=None, max_maps=32):
     if maps.ndim in (2, 4) and len(maps) == 1:  # con el lote de una imagen, como sale de `activations`
         maps = maps[0]
     if maps.ndim not in (1, 3) or maps.numel() == 0:
-        raise TrazosValueError(f"Se esperaban mapas [canales, alto, ancho] o un vector; forma recibida {tuple(maps.shape)}.")
+        raise TrazosValueError("Se esperaban mapas [canales, alto, ancho] o un vector; "
+                               f"forma recibida {tuple(maps.shape)}.")
     maps = maps[:max_maps] if maps.ndim == 3 else maps
     grid, (low, high) = render.maps_grid(maps)
     tiles, description = render.map_tiles(maps)
@@ -370,8 +371,8 @@ def plot_confused_pairs(images, labels, predictions, probs, pairs, per_pair=6):
         row[0].set_ylabel(f"real {true} → pred {pred}\n({count} {'vez' if count == 1 else 'veces'})", fontsize=9)
         for ax, i in zip(row, index.tolist()):
             ax.imshow(_np(render.digit_pixels(images[i])), cmap="gray", vmin=0, vmax=1)
-            ax.set_title(f"p({pred}) = {100 * float(probs[i][pred]):.0f} %\np({true}) = {100 * float(probs[i][true]):.0f} %",
-                         fontsize=8)
+            ax.set_title(f"p({pred}) = {100 * float(probs[i][pred]):.0f} %\n"
+                         f"p({true}) = {100 * float(probs[i][true]):.0f} %", fontsize=8)
     fig.suptitle("Pares más confundidos: probabilidad del dígito predicho y del verdadero")
     return fig
 

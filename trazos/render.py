@@ -135,11 +135,11 @@ def digit_picture(image, scale=8):
 
 def _frame(rgb, top, left, height, width, color, thick=2):
     """Pinta un marco de `thick` píxeles alrededor del rectángulo (en el hueco entre tiles)."""
-    t, l, b, r = max(top - thick, 0), max(left - thick, 0), top + height + thick, left + width + thick
-    rgb[t:top, l:r] = color
-    rgb[top + height:b, l:r] = color
-    rgb[t:b, l:left] = color
-    rgb[t:b, left + width:r] = color
+    y0, x0, y1, x1 = max(top - thick, 0), max(left - thick, 0), top + height + thick, left + width + thick
+    rgb[y0:top, x0:x1] = color
+    rgb[top + height:y1, x0:x1] = color
+    rgb[y0:y1, x0:left] = color
+    rgb[y0:y1, left + width:x1] = color
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,10 +147,12 @@ def _frame(rgb, top, left, height, width, color, thick=2):
 
 def _weights(weight):
     if isinstance(weight, dict):
-        raise TrazosValueError("Pasa el tensor de pesos de una capa (p. ej. model.conv1.weight), no un state_dict entero.")
+        raise TrazosValueError("Pasa el tensor de pesos de una capa (p. ej. model.conv1.weight), "
+                               "no un state_dict entero.")
     weight = np.asarray(weight.detach().cpu() if isinstance(weight, torch.Tensor) else weight, dtype=np.float32)
     if weight.ndim != 4:
-        raise TrazosValueError(f"Se esperaban pesos de una Conv2d [salida, entrada, k, k]; forma recibida {weight.shape}.")
+        raise TrazosValueError("Se esperaban pesos de una Conv2d [salida, entrada, k, k]; "
+                               f"forma recibida {weight.shape}.")
     return weight
 
 

@@ -28,7 +28,7 @@ from .runner import keep_rng
 
 __all__ = ["RECIPE", "VALIDATION", "recipe", "seed_everything", "pick_device", "loss_fn", "is_course_network",
            "train_step", "train_epoch", "evaluate", "train", "make_optimizer", "save_atomic", "Run", "course_data",
-           "trained_model", "train_run"]
+           "trained_model", "train_run", "keep_freed_memory"]
 
 # Receta de cada modelo: épocas, tamaño de lote, tasa máxima de OneCycle y weight decay de AdamW.
 # Con la semilla 0, en 2 núcleos: la compacta llega a 99,2 % y la clásica a 99,2 % (benchmarks/speed.py).

@@ -92,7 +92,8 @@ def fill_notebook(notebook, solutions):
         if missing:
             raise ValueError(f"No hay solución para el ejercicio {', '.join(missing)}.")
         indent = BLANK.match(lines[blanks[0]])["indent"]
-        block = "\n".join(indent + line if line else line for k in dict.fromkeys(keys) for line in solutions[k].split("\n"))
+        block = "\n".join(indent + line if line else line
+                          for k in dict.fromkeys(keys) for line in solutions[k].split("\n"))
         filled = lines[:blanks[0]] + [block] + [line for i, line in enumerate(lines[blanks[0] + 1:], blanks[0] + 1)
                                                   if i not in blanks]
         cell["source"] = "\n".join(filled)

@@ -39,8 +39,8 @@ def check_stroke(points):
     try:
         stroke = [[float(x), float(y)] for x, y in points]
     except (TypeError, ValueError):
-        raise TrazosValueError(f"Un trazo es una lista de puntos (x, y) en píxeles del lienzo; se recibió {points!r:.80}.") \
-            from None
+        raise TrazosValueError("Un trazo es una lista de puntos (x, y) en píxeles del lienzo; "
+                               f"se recibió {points!r:.80}.") from None
     if not stroke:
         raise TrazosValueError("El trazo necesita al menos un punto (x, y).")
     return stroke

@@ -94,7 +94,8 @@ def kernel_explorer(run=None):
         if in_ch == 1:
             what, layout = f"{out_ch} kernels de {k}x{k}", "un kernel por filtro"
         elif f is None:
-            what, layout = f"{out_ch}x{in_ch} kernels de {k}x{k}", "filas: filtro de salida · columnas: canal de entrada"
+            what, layout = (f"{out_ch}x{in_ch} kernels de {k}x{k}",
+                            "filas: filtro de salida · columnas: canal de entrada")
         else:
             what, layout = f"filtro {f}: sus {in_ch} kernels de {k}x{k}", "uno por canal de entrada"
         change = render.kernel_changes(weights, e)

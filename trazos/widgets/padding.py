@@ -24,7 +24,8 @@ def padding_explorer(model=None, side=None):
             model = build_model("cnn")
     first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
     if first is None:
-        raise TrazosValueError(f"La red {type(model).__name__} no tiene capas Conv2d: no hay padding ni stride que explorar.")
+        raise TrazosValueError(f"La red {type(model).__name__} no tiene capas Conv2d: "
+                               "no hay padding ni stride que explorar.")
     side = side or input_side(model)  # `side=`: para una red sin input_size
     wide = dict(layout=widgets.Layout(width="330px"), style={"description_width": "80px"})
     size = widgets.IntSlider(value=side, min=4, max=32, description="entrada n", **wide)
