@@ -13,6 +13,9 @@ Un módulo por idea, para leer de arriba abajo:
 - `cache`: guardar y recuperar entrenamientos, con una clave que distingue una red de otra.
 - `checks`: comprobar que una red encaja con los dígitos (acepta sus imágenes, devuelve [N, 10]).
 - `inspection`: activaciones, predicciones, historia de los kernels y matriz de confusión.
+- `attribution`: qué mira la red (saliencia, oclusión, Grad-CAM, adversarios, de dónde sale un valor).
+- `digit_map`: el mapa de los dígitos en 2-D (PCA), el campo receptivo y los trozos que más excitan un canal.
+- `live`: el entrenamiento en vivo, en un hilo, con instantáneas.
 - `render`: disposición y colores de cada dibujo, compartidos por figuras y exploradores.
 - `plots`: las figuras de una red y de sus resultados (matplotlib).
 - `architecture`: el diagrama de cualquier red, una caja por paso.
@@ -32,6 +35,8 @@ from .plots import (plot_activations, plot_confusion, plot_digits, plot_history,
                     plot_kernels_before_after, plot_predictions, plot_probabilities)
 from .shapes import conv_formula, conv_output_size, summary
 from .architecture import plot_architecture
+from .attribution import adversarial, class_image, explain_value, filter_image, grad_cam, occlusion, saliency, upsample
+from .digit_map import embedding, embedding_epochs, receptive_field, separation, shift_comparison, top_patches
 from .training import evaluate, pick_device, seed_everything, train, train_run, trained_model
 
 __version__ = "0.2.0"

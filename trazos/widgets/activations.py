@@ -1,8 +1,14 @@
-"""Explorador de activaciones: elige paso, dígito y ejemplo, y mira qué ve la red en cada paso."""
+"""Explorador de activaciones: elige paso, dígito y ejemplo, y mira qué ve la red en cada paso.
+
+En un paso de convolución, los deslizadores canal, fila y columna eligen un valor de sus mapas, y
+se ve de dónde sale (`attribution.explain_value`): la ventana de la entrada por el kernel, más el bias."""
 
 import ipywidgets as widgets
 
 from .. import data, render
+from ..attribution import explain_value
+from ..attribution_plots import explanation_html, explanation_picture
+from ..capture import capture
 from ..inspection import activations, check_images, output_probabilities, stage_names
 from .base import default_digits, default_run, explorer, guard, image, single_thread
 from ..errors import TrazosValueError
@@ -31,6 +37,7 @@ def activation_explorer(model=None, digits=None):
     if first is None:
         raise TrazosValueError("digits no tiene ningún ejemplo de los dígitos 0 a 9.")
     stages = stage_names(model, check_images(model, digits[:1][0]))
+    kinds = {step.name: step.kind for step in capture(model, check_images(model, digits[:1][0]))}
 
     stage = widgets.SelectionSlider(options=stages, value=stages[0], description="etapa",
                                     continuous_update=True, layout=widgets.Layout(width="420px"))
@@ -47,8 +54,17 @@ def activation_explorer(model=None, digits=None):
                       (title, "trazos-title"), (picture, "trazos-input"), (caption, "trazos-caption"),
                       (maps, "trazos-maps")]:
         part.add_class(css)
+    # Un valor de un mapa de convolución y su desglose (qué ventana, qué kernel, qué bias).
+    small = dict(layout=widgets.Layout(width="260px"))
+    channel = widgets.IntSlider(value=0, min=0, max=0, description="canal", **small)
+    row = widgets.IntSlider(value=0, min=0, max=0, description="fila", **small)
+    col = widgets.IntSlider(value=0, min=0, max=0, description="columna", **small)
+    explanation, explained = widgets.HTML(), image()
+    for part, css in [(channel, "trazos-explain-channel"), (row, "trazos-explain-row"), (col, "trazos-explain-col"),
+                      (explanation, "trazos-explanation"), (explained, "trazos-explanation-picture")]:
+        part.add_class(css)
     message = widgets.HTML()
-    state = {"index": None, "outputs": None, "shown": None}
+    state = {"index": None, "outputs": None, "shown": None, "explained": None}
 
     def compute():  # una pasada hacia delante guarda todos los pasos: cambiar de paso es gratis
         i = data.example_index(digits, digit.value, index.value)
@@ -63,12 +79,34 @@ def activation_explorer(model=None, digits=None):
                            f"<b class='prediccion'>{pred}</b> ({render.percent(probs[pred])}) y {verdict}.")
             picture.value = render.to_png(render.digit_picture(picked, scale=max(1, 160 // picked.shape[-1])))
             bars.value = render.probability_bars(probs, label)
-        if state["shown"] == (i, stage.value):
+        if state["shown"] != (i, stage.value):
+            state["shown"] = (i, stage.value)
+            output = state["outputs"][stage.value]
+            caption.value = f"<b>{render.describe_stage(stage.value, output)}</b> · misma escala de color para todos"
+            maps.value = render.to_png(render.maps_picture(output))
+        explain(i)
+
+    def explain(i):
+        """El desglose del valor elegido, si el paso es una convolución (si no, se dice por qué no hay)."""
+        is_conv = kinds.get(stage.value) == "Conv2d"
+        for control in (channel, row, col):
+            control.disabled = not is_conv
+        if not is_conv:
+            state["explained"] = None
+            explanation.value = ("<i>Elige un paso de convolución (Conv2d) para ver de dónde sale uno de sus "
+                                 "valores.</i>")
+            explained.value = b""
             return
-        state["shown"] = (i, stage.value)
-        output = state["outputs"][stage.value]
-        caption.value = f"<b>{render.describe_stage(stage.value, output)}</b> · misma escala de color para todos"
-        maps.value = render.to_png(render.maps_picture(output))
+        c, h, w = state["outputs"][stage.value].shape
+        channel.max, row.max, col.max = c - 1, h - 1, w - 1  # antes de leerlos: el valor debe existir
+        key = (i, stage.value, channel.value, row.value, col.value)
+        if state["explained"] == key:
+            return
+        state["explained"] = key
+        picked, _ = digits[i]
+        result = explain_value(model, picked, stage.value, channel.value, row.value, col.value)
+        explanation.value = explanation_html(result)
+        explained.value = render.to_png(explanation_picture(result, scale=12))
 
     def on_digit():
         index.max = max(counts[digit.value] - 1, 0)  # antes de actualizar: el ejemplo debe existir
@@ -77,10 +115,15 @@ def activation_explorer(model=None, digits=None):
     update = guard(message, compute)
     stage.observe(update, names="value")
     index.observe(update, names="value")
+    for control in (channel, row, col):
+        control.observe(update, names="value")
     digit.observe(guard(message, on_digit), names="value")
     update()
     left = widgets.VBox([widgets.HTML("<b>Entrada</b>"), picture, widgets.HTML("<b>Probabilidades</b>"), bars])
     right = widgets.VBox([caption, maps])
-    return explorer([widgets.HBox([stage, digit]), index, title, widgets.HBox([left, right]), message],
+    value_box = widgets.VBox([widgets.HTML("<b>De dónde sale un valor</b> (por canal de entrada: ventana · kernel · "
+                                           "productos)"), widgets.HBox([channel, row, col]), explanation, explained])
+    return explorer([widgets.HBox([stage, digit]), index, title, widgets.HBox([left, right]), value_box, message],
                     "trazos-activation-explorer", stage=stage, digit=digit, index=index, title=title, picture=picture,
-                    bars=bars, caption=caption, maps=maps, message=message, update=update)
+                    bars=bars, caption=caption, maps=maps, message=message, update=update, channel=channel, row=row,
+                    col=col, explanation=explanation, explained=explained)

@@ -1,0 +1,155 @@
+"""«¿Qué mira la red?»: saliencia, oclusión y Grad-CAM dan los números de Captum; explain_value suma
+lo que calculó de verdad cada convolución; nada queda cambiado en la red ni en el generador global."""
+
+import pytest
+import torch
+
+import trazos
+from trazos import attribution as A
+from trazos.capture import capture
+
+from student_networks import STUDENTS
+
+captum = pytest.importorskip("captum.attr")
+
+# Formas distintas: la del curso (16x16, logits), la clásica (28x28, log_softmax), la semilla 004
+# (28x28, F.relu y log_softmax), Sequential con ReLU(inplace), BatchNorm, LeNet (5x5, AvgPool, sigmoid),
+# sin padding, una convolución reutilizada y un `if` sobre los datos (sin fx).
+NETWORKS = ["curso_cnn", "curso_classic", "semilla_004", "sequential", "batchnorm", "lenet_avgpool_sigmoid",
+            "5x5_sin_padding", "modulos_reutilizados", "if_sobre_los_datos"]
+
+
+class Softmaxed(torch.nn.Module):
+    """Una red que termina en softmax: se explica lo que devuelve, como en Captum."""
+
+    input_size = 16
+
+    def __init__(self):
+        super().__init__()
+        self.net = trazos.CNN()
+
+    def forward(self, x):
+        return torch.softmax(self.net(x), dim=1)
+
+
+def built(name):
+    torch.manual_seed(0)
+    if name == "softmax":
+        return Softmaxed(), 16
+    return STUDENTS[name].build(), STUDENTS[name].side
+
+
+def state(model):
+    return ([m.training for m in model.modules()], {k: v.clone() for k, v in model.state_dict().items()},
+            [(m._forward_hooks.copy(), m._forward_pre_hooks.copy(), m._backward_hooks.copy()) for m in model.modules()])
+
+
+def assert_untouched(model, before):
+    modes, weights, hooks = state(model)
+    assert modes == before[0]
+    assert all(torch.equal(weights[k], before[1][k]) for k in weights)
+    assert [tuple(map(len, h)) for h in hooks] == [tuple(map(len, h)) for h in before[2]]
+    assert all(p.grad is None for p in model.parameters())
+
+
+@pytest.mark.parametrize("name", NETWORKS + ["softmax"])
+def test_maps_equal_captum_and_leave_the_network_as_it_was(name):
+    model, side = built(name)
+    x = torch.randn(3, 1, side, side, generator=torch.Generator().manual_seed(1))
+    target = torch.tensor([1, 5, 7])
+    before, rng = state(model), torch.random.get_rng_state()
+    ours = (A.saliency(model, x, target), A.occlusion(model, x, target), A.grad_cam(model, x, target))
+    assert_untouched(model, before)
+    assert torch.equal(torch.random.get_rng_state(), rng)
+    model.eval()  # Captum ejecuta la red en el modo en que está; trazos, en eval
+    _, layer = A.find_layer(model)
+    theirs = (captum.Saliency(model).attribute(x.clone(), target=target, abs=True)[:, 0],
+              captum.Occlusion(model).attribute(x.clone(), target=target, sliding_window_shapes=(1, 4, 4),
+                                                strides=(1, 2, 2), baselines=A.BLACK)[:, 0],
+              captum.LayerGradCam(model, layer).attribute(x.clone(), target=target, relu_attributions=True)[:, 0])
+    for mine, captums in zip(ours, theirs):
+        assert mine.shape == captums.shape
+        torch.testing.assert_close(mine, captums.detach(), atol=1e-5, rtol=1e-4)
+
+
+def test_other_windows_strides_baselines_and_predicted_target():
+    model, side = built("curso_classic")
+    x = torch.randn(2, 1, side, side, generator=torch.Generator().manual_seed(2))
+    model.eval()
+    predicted = trazos.predict(model, x)[0]
+    for window, stride in [(3, 3), (5, 2), (7, 4)]:  # 7 con stride 4 en 28: la última posición se recorta
+        mine = A.occlusion(model, x, None, window, stride, baseline=0.5)
+        theirs = captum.Occlusion(model).attribute(x, target=predicted, sliding_window_shapes=(1, window, window),
+                                                   strides=(1, stride, stride), baselines=0.5)[:, 0]
+        torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(A.saliency(model, x), A.saliency(model, x, predicted))
+    cam = A.grad_cam(model, x, layer="conv1")
+    assert cam.shape == (2, 28, 28) and A.upsample(cam, 28).shape == (2, 28, 28)
+
+
+def test_probability_occlusion_is_a_drop_of_probability():
+    model, side = built("curso_cnn")
+    x = torch.randn(1, 1, side, side, generator=torch.Generator().manual_seed(3))
+    drops = A.occlusion(model, x, 3, probability=True)
+    assert drops.abs().max() <= 1
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_explain_value_adds_up_to_the_real_activation_of_every_convolution(name):
+    model, side = built(name)
+    x = torch.randn(1, 1, side, side, generator=torch.Generator().manual_seed(4))
+    convs = [s for s in capture(model, x) if s.kind == "Conv2d"]
+    assert convs
+    for step in convs:
+        _, c, h, w = step.output.shape
+        for channel, row, col in [(0, 0, 0), (c - 1, h - 1, w - 1), (c // 2, h // 2, 0), (1, 0, w - 1)]:
+            e = A.explain_value(model, x, step.name, channel, row, col)
+            assert abs(e.value - e.actual) < 1e-4, (step.name, channel, row, col)
+            assert e.window.shape == e.kernel.shape == e.products.shape
+            pad = model.get_submodule(step.module).padding[0]
+            if not pad or (row, col) == (0, 0):  # la esquina cae en el padding si lo hay; sin él, nunca
+                assert bool(e.padding.any()) == (pad > 0)
+            if (row, col) == (0, 0):
+                assert (e.top, e.left) == (-pad, -pad)
+    with pytest.raises(trazos.TrazosError, match="Pasos Conv2d"):
+        A.explain_value(model, x, "no_existe", 0, 0, 0)
+
+
+def test_explain_value_with_stride_dilation_groups_and_reflect_padding():
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=2, dilation=2, padding_mode="reflect"),
+                                torch.nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2), torch.nn.Flatten(),
+                                torch.nn.Linear(6 * 8 * 8, 10))
+    x = torch.randn(1, 1, 16, 16, generator=torch.Generator().manual_seed(5))
+    for layer, channel, row, col in [("0", 3, 0, 15), ("1", 5, 7, 0), ("1", 0, 0, 0)]:
+        e = A.explain_value(model, x, layer, channel, row, col)
+        assert abs(e.value - e.actual) < 1e-5
+
+
+def test_receptive_field_of_the_course_network():
+    model = trazos.CNN()
+    assert [trazos.receptive_field(model, s)[0] for s in ("conv1", "pool1", "conv2", "pool2")] == [3, 4, 8, 10]
+
+
+@pytest.mark.slow
+def test_on_the_trained_network(mnist_root):
+    run = trazos.trained_model("cnn", progress=False)
+    test = trazos.load_mnist(train=False)
+    x = test[:4][0]
+    model = run.model
+    torch.testing.assert_close(A.saliency(model, x), captum.Saliency(model).attribute(
+        x.clone(), target=trazos.predict(model, x)[0], abs=True)[:, 0])
+    four = test[trazos.examples_of(test, 4)[0]][0]
+    rng = torch.random.get_rng_state()
+    result = A.adversarial(model, four, eps=0.25)
+    assert result.changed and result.prediction != result.original and result.eps <= 0.25 + 1e-6
+    assert int(trazos.predict(model, result.image)[0]) == result.prediction
+    assert float(result.perturbation.abs().max()) * 0.3081 <= 0.25 + 1e-5
+    three = A.class_image(model, 3, steps=60)
+    assert int(trazos.predict(model, three)[0]) == 3
+    assert torch.equal(torch.random.get_rng_state(), rng)
+    sub = trazos.data.Digits(test.pixels[:500], test.labels[:500])
+    before = trazos.separation(trazos.embedding(run.model_at(0), sub), sub.labels)
+    after = trazos.separation(trazos.embedding(model, sub), sub.labels)
+    assert after > before + 0.2
+    patches = trazos.top_patches(model, sub, "relu2", 0, k=4)
+    assert patches.crops.shape == (4, 8, 8) and patches.values == sorted(patches.values, reverse=True)

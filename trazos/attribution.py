@@ -1,0 +1,366 @@
+"""¿Qué mira la red? De dónde sale cada decisión, qué hace falta para cambiarla y de dónde sale cada valor.
+
+- `saliency`: cuánto cambia la salida de un dígito al tocar cada píxel (el gradiente).
+- `occlusion`: cuánto baja esa salida (o su probabilidad) al tapar un trozo de la imagen.
+- `grad_cam`: qué zonas de los mapas de una capa pesan en la decisión (Grad-CAM), y `upsample`
+  para verlo sobre la imagen.
+- `adversarial`: el cambio más pequeño, casi invisible, que hace que la red lea otro dígito.
+- `class_image` y `filter_image`: la imagen que más puntúa un dígito, o que más enciende un filtro.
+- `explain_value`: de dónde sale un valor de una convolución: ventana por kernel, más el bias.
+
+Sirven para cualquier red (también la de un estudiante, termine en logits, `log_softmax` o
+`softmax`): como en Captum, se explica «lo que devuelve la red». Las imágenes entran por
+`runner.as_images` y van al dispositivo de la red; los resultados vuelven a la CPU. Al terminar,
+la red queda como estaba: cada capa en su modo, sin hooks, sin gradientes guardados en sus
+pesos (se usa `torch.autograd.grad`, que no toca `.grad`) y sin consumir el generador aleatorio
+global. `saliency`, `occlusion` y `grad_cam` dan los mismos números que Captum (lo comprueban
+las pruebas), pero escritos a mano, en pocas líneas, para poder leerlos.
+"""
+
+import contextlib
+import itertools
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .capture import capture
+from .errors import TrazosValueError
+from .models import input_side
+from .runner import (MEAN, STD, NUM_CLASSES, as_images, device_of, eval_mode, inspecting, keep_rng, log_probabilities,
+                     output_kind, outputs, probabilities, to_cpu)
+
+__all__ = ["BLACK", "WHITE", "saliency", "occlusion", "grad_cam", "upsample", "adversarial", "Adversarial",
+           "class_image", "filter_image", "explain_value", "ValueExplanation", "find_layer", "targets_for"]
+
+BLACK, WHITE = (0 - MEAN) / STD, (1 - MEAN) / STD  # un píxel negro y uno blanco, ya normalizados
+
+
+# --- Piezas comunes -----------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _differentiating(model):
+    """Para derivar: modo eval (sin dropout), gradientes encendidos y el generador global intacto."""
+    with keep_rng(), eval_mode(model), torch.enable_grad():
+        yield
+
+
+def _batch(model, images):
+    return as_images(images, model).to(device_of(model))
+
+
+def targets_for(model, images, target=None):
+    """El dígito que se explica en cada imagen: tensor [N]. `None`, el que predice la red."""
+    images = as_images(images, model)
+    if target is None:
+        return outputs(model, images).argmax(dim=1)
+    target = torch.as_tensor(target, dtype=torch.long).flatten().cpu()
+    if len(target) == 1:
+        target = target.expand(len(images))
+    if len(target) != len(images) or bool((target < 0).any() or (target >= NUM_CLASSES).any()):
+        raise TrazosValueError(f"target debe ser un dígito del 0 al 9 o un tensor con un dígito por imagen "
+                               f"({len(images)}); se recibió {target.tolist()}.")
+    return target.clone()
+
+
+def _picked(output, target):
+    """output[i, target[i]] de cada imagen: la puntuación que se explica."""
+    return output.gather(1, target.to(output.device)[:, None])[:, 0]
+
+
+def find_layer(model, layer=None, kind=nn.Conv2d):
+    """(nombre, módulo) de una capa: `layer` es su nombre o el módulo; `None`, la última Conv2d."""
+    named = [(name, m) for name, m in model.named_modules() if name and isinstance(m, kind)]
+    if layer is None:  # la última de su tipo
+        if not named:
+            raise TrazosValueError(f"La red {type(model).__name__} no tiene capas {kind.__name__}.")
+        return named[-1]
+    for name, module in model.named_modules():  # una capa elegida puede ser de cualquier tipo
+        if module is layer or (isinstance(layer, str) and name == layer):
+            return name, module
+    raise TrazosValueError(f"Capa desconocida: {layer!r}. Capas {kind.__name__} de esta red: "
+                           f"{', '.join(n for n, _ in named) or 'ninguna'}.")
+
+
+# --- Saliencia, oclusión y Grad-CAM -------------------------------------------------------------
+
+def saliency(model, images, target=None):
+    """|d salida[target] / d píxel| de cada imagen: [N, H, W] (como `captum.attr.Saliency`, abs=True).
+
+    Un valor alto dice que tocar ese píxel cambia mucho la puntuación del dígito `target`
+    (por defecto, el que predice la red). Es una derivada: mira un cambio diminuto, no qué pasa
+    si el píxel desaparece (eso es `occlusion`).
+    """
+    x = _batch(model, images)
+    target = targets_for(model, x, target)
+    with _differentiating(model):
+        x = x.clone().requires_grad_(True)
+        (gradient,) = torch.autograd.grad(_picked(model(x), target).sum(), x)
+    return to_cpu(gradient.abs()[:, 0])
+
+
+def _patch_masks(height, width, window, stride):
+    """Una máscara [P, H, W] por posición del parche, como las recorre Captum: ceil((H - w) / s) + 1
+    posiciones por lado; si la última se sale de la imagen, se recorta."""
+    rows = [i * stride for i in range(max(math.ceil((height - window) / stride), 0) + 1)]
+    cols = [j * stride for j in range(max(math.ceil((width - window) / stride), 0) + 1)]
+    masks = torch.zeros(len(rows) * len(cols), height, width)
+    for k, (r, c) in enumerate(itertools.product(rows, cols)):
+        masks[k, r:r + window, c:c + window] = 1
+    return masks
+
+
+def occlusion(model, images, target=None, window=4, stride=2, baseline=None, probability=False):
+    """Cuánto baja la salida del dígito `target` al tapar cada parche de `window`x`window`: [N, H, W].
+
+    El parche se pinta de `baseline` (por defecto, negro: el fondo de MNIST) y recorre la imagen
+    de `stride` en `stride` píxeles; cada píxel recibe la media de las bajadas de los parches
+    que lo tapan (como `captum.attr.Occlusion`). Con `probability=True`, la bajada es de la
+    probabilidad (0,9 -> 0,2 es 0,7), que se lee mejor; si no, de lo que devuelve la red.
+    """
+    x = _batch(model, images)
+    target = targets_for(model, x, target)
+    baseline = BLACK if baseline is None else baseline
+    masks = _patch_masks(x.shape[2], x.shape[3], window, stride).to(x.device)
+    score = probabilities if probability else (lambda output: output)
+    maps = []
+    with inspecting(model):
+        for image, digit in zip(x, target):
+            # [P, 1, H, W]: la imagen P veces, cada una con un parche tapado
+            covered = image * (1 - masks[:, None]) + baseline * masks[:, None]
+            base = score(model(image[None]))[0, digit]
+            drops = torch.cat([base - score(model(part))[:, digit] for part in covered.split(256)])
+            maps.append((drops[:, None, None] * masks).sum(0) / masks.sum(0))
+    return to_cpu(torch.stack(maps))
+
+
+def grad_cam(model, images, target=None, layer=None):
+    """Grad-CAM: [N, h, w] a la resolución de la capa `layer` (por defecto, la última Conv2d).
+
+    Cada mapa de la capa pesa lo que la salida del dígito `target` sube, de media, cuando
+    ese mapa sube (la media de su gradiente); se suman los mapas con esos pesos y se quita lo
+    negativo. Da los mismos números que `captum.attr.LayerGradCam` (con su ReLU). Es grueso:
+    tiene el tamaño de los mapas de la capa (4x4 en la red del curso); `upsample` lo agranda.
+    """
+    name, module = find_layer(model, layer)
+    x = _batch(model, images)
+    target = targets_for(model, x, target)
+    seen = []
+
+    def keep(_module, _inputs, output):
+        seen.append(output)
+        return output.clone()  # lo que sigue usa la copia: una ReLU(inplace=True) no pisa los mapas guardados
+
+    handle = module.register_forward_hook(keep)
+    try:
+        with _differentiating(model):
+            scores = _picked(model(x), target)
+            if not seen:
+                raise TrazosValueError(f"La capa {name!r} no se usa en el forward de la red.")
+            maps = seen[-1]  # si la capa se usa dos veces, la última
+            (gradient,) = torch.autograd.grad(scores.sum(), maps)
+    finally:
+        handle.remove()
+    weights = gradient.mean(dim=(2, 3), keepdim=True)  # un peso por mapa
+    return to_cpu(F.relu((weights * maps).sum(dim=1)))
+
+
+def upsample(maps, side):
+    """Mapas [N, h, w] agrandados (interpolación bilineal) a `side`x`side`, para verlos sobre la imagen."""
+    maps = torch.as_tensor(maps).float()
+    return F.interpolate(maps[:, None], size=(side, side), mode="bilinear", align_corners=False)[:, 0]
+
+
+# --- Engañar a la red ---------------------------------------------------------------------------
+
+@dataclass
+class Adversarial:
+    """Una imagen que la red lee como otro dígito: la imagen nueva, lo que lee y el cambio."""
+
+    image: torch.Tensor  # [1, H, W], normalizada como las de load_mnist
+    prediction: int  # lo que lee la red en la imagen nueva
+    perturbation: torch.Tensor  # imagen nueva - original, [1, H, W]
+    original: int  # lo que leía antes
+    probs: torch.Tensor  # probabilidades [10] de la imagen nueva
+    eps: float  # el cambio máximo de un píxel, de 0 (nada) a 1 (de negro a blanco)
+    changed: bool  # ¿cambió la predicción?
+
+
+def adversarial(model, image, target=None, eps=0.25, steps=10, tries=10):
+    """El cambio más pequeño de la imagen (ningún píxel más de `eps`, en una escala 0-1) que hace
+    que la red lea otro dígito (o `target`, si se da).
+
+    Se prueban `tries` tamaños, de eps/tries a eps. Con cada uno: un paso de FGSM (cada píxel
+    se mueve el tamaño entero en el sentido que más baja la puntuación de lo que ve la red, el
+    signo del gradiente) y, si no basta, hasta `steps` pasos más pequeños sin salir de ese
+    tamaño ni del rango de un píxel. Se devuelve el primero que cambia la predicción.
+    """
+    x = _batch(model, image)[:1]
+    original = int(outputs(model, x).argmax())
+    goal = None if target is None else int(targets_for(model, x, target)[0])
+    best = x
+    with _differentiating(model):
+        for size in torch.linspace(eps / tries, eps, tries).tolist():
+            limit = size / STD  # en la escala de las imágenes normalizadas
+            moved = x.clone()
+            for step in range(steps + 1):
+                moved.requires_grad_(True)
+                output = model(moved)
+                reads = int(output.argmax())
+                if reads != original and (goal is None or reads == goal):
+                    return _adversarial(model, x, moved.detach(), original)
+                logp = log_probabilities(output)[0]
+                # Sin objetivo, sube la pérdida de lo que lee; con objetivo, baja la del objetivo.
+                loss = -logp[original] if goal is None else logp[goal]
+                (gradient,) = torch.autograd.grad(loss, moved)
+                stride = limit if step == 0 else limit / 4
+                moved = x + (moved.detach() + stride * gradient.sign() - x).clamp(-limit, limit)
+                moved = moved.clamp(BLACK, WHITE)
+            best = moved.detach()
+    return _adversarial(model, x, best, original)
+
+
+def _adversarial(model, x, moved, original):
+    probs = probabilities(outputs(model, moved))[0]
+    prediction = int(probs.argmax())
+    change = to_cpu(moved - x)[0]
+    return Adversarial(to_cpu(moved)[0], prediction, change, original, probs,
+                       float(change.abs().max()) * STD, prediction != original)
+
+
+# --- La imagen que más le gusta a la red --------------------------------------------------------
+
+def _maximize(model, score, side, steps, lr=0.1, decay=0.02, smooth=0.3):
+    """Parte de una imagen casi negra y la mueve, paso a paso, en el sentido que más sube `score`.
+
+    Sin freno, saldría ruido: píxeles sueltos muy claros y muy oscuros que suben la puntuación
+    pero no se parecen a nada. Dos frenos pequeños: cuánto se aleja del negro (`decay`) y
+    cuánto cambia de un píxel a su vecino (`smooth`, la variación total).
+    """
+    device = device_of(model)
+    noise = torch.randn(1, 1, side, side, generator=torch.Generator().manual_seed(0))  # no el generador global
+    x = (BLACK + 0.1 * noise).to(device).requires_grad_(True)
+    optimizer = torch.optim.Adam([x], lr=lr)
+    with _differentiating(model):
+        for _ in range(steps):
+            variation = (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., 1:] - x[..., :-1]).abs().mean()
+            objective = score(x) - decay * (x - BLACK).pow(2).mean() - smooth * variation
+            (x.grad,) = torch.autograd.grad(-objective, x)
+            optimizer.step()
+            with torch.no_grad():
+                x.clamp_(BLACK, WHITE)
+    return to_cpu(x)[0]
+
+
+def class_image(model, digit, steps=200, side=None):
+    """La imagen [1, H, W] que más puntúa el dígito `digit` (maximización de la activación, con un poco
+    de regularización para que se parezca a algo). Se maximiza lo que devuelve la red si son
+    logits; si devuelve probabilidades o log-probabilidades, su logaritmo."""
+    if isinstance(digit, bool) or not isinstance(digit, int) or digit not in range(NUM_CLASSES):
+        raise TrazosValueError(f"digit debe ser un dígito del 0 al 9; se recibió {digit!r}.")
+
+    def score(x):
+        output = model(x)
+        return output[0, digit] if output_kind(output) == "logits" else log_probabilities(output)[0, digit]
+
+    return _maximize(model, score, side or input_side(model), steps)
+
+
+def filter_image(model, layer, channel, steps=200, side=None):
+    """La imagen [1, H, W] que más enciende (de media) el canal `channel` de la capa `layer`."""
+    name, module = find_layer(model, layer, nn.Module)
+    seen = []
+    handle = module.register_forward_hook(lambda _m, _i, output: seen.append(output))
+    try:
+        def score(x):
+            seen.clear()
+            model(x)
+            if not 0 <= channel < seen[-1].shape[1]:
+                raise TrazosValueError(f"La capa {name!r} tiene {seen[-1].shape[1]} canales; channel debe estar "
+                                       f"entre 0 y {seen[-1].shape[1] - 1}.")
+            return seen[-1][0, channel].mean()
+        return _maximize(model, score, side or input_side(model), steps)
+    finally:
+        handle.remove()
+
+
+# --- De dónde sale un valor de una convolución ---------------------------------------------------
+
+@dataclass
+class ValueExplanation:
+    """Un valor de una convolución, desglosado: ventana x kernel, sumados, más el bias."""
+
+    layer: str
+    channel: int
+    row: int
+    col: int
+    window: torch.Tensor  # [canales de entrada, k, k]: lo que ve el kernel (con los ceros del padding)
+    padding: torch.Tensor  # [k, k] bool: True donde la ventana cae en el padding
+    kernel: torch.Tensor  # [canales de entrada, k, k]
+    products: torch.Tensor  # window * kernel
+    total: float  # la suma de los productos
+    bias: float
+    value: float  # total + bias
+    actual: float  # el valor que calculó de verdad la red
+    top: int  # fila y columna de la entrada (sin padding) donde empieza la ventana; negativas en el padding
+    left: int
+
+
+def _conv_input(conv, steps, index, image, output):
+    """La entrada que recibió la convolución: el último paso anterior (o la imagen) que, pasado por
+    ella, da exactamente su salida. Así vale para cualquier red, también con funciones entre capas."""
+    candidates = [image] + [step.output for step in steps[:index]]
+    device = device_of(conv)
+    with torch.no_grad():
+        for candidate in reversed(candidates):
+            if candidate.ndim == 4 and candidate.shape[1] == conv.in_channels:
+                try:
+                    result = conv(candidate.to(device)).cpu()
+                except RuntimeError:
+                    continue
+                if result.shape == output.shape and torch.allclose(result, output, atol=1e-5, rtol=1e-4):
+                    return candidate
+    raise TrazosValueError("No encuentro la entrada de esta convolución entre los pasos de la red.")
+
+
+def explain_value(model, image, layer, channel, row, col):
+    """El valor (`channel`, `row`, `col`) de la salida de la convolución `layer` para `image`, desglosado.
+
+    `layer` es el nombre de un paso Conv2d (conv1; en una capa usada dos veces, conv y conv_1).
+    Devuelve un `ValueExplanation`: la ventana de la entrada que ve el kernel en esa posición
+    (con el padding y el stride de la capa, y todos sus canales de entrada), el kernel, los
+    productos, su suma y el bias; `value` (suma + bias) coincide con `actual`, lo que calculó la red.
+    """
+    x = as_images(image, model)[:1]
+    steps = capture(model, x)
+    convs = [s.name for s in steps if s.kind == "Conv2d"]
+    if layer not in convs:
+        raise TrazosValueError(f"Paso desconocido: {layer!r}. Pasos Conv2d de esta red: "
+                               f"{', '.join(convs) or 'ninguno'}.")
+    index = next(i for i, s in enumerate(steps) if s.name == layer)
+    conv, output = model.get_submodule(steps[index].module), steps[index].output
+    _, channels, height, width = output.shape
+    for name, value, size in (("channel", channel, channels), ("row", row, height), ("col", col, width)):
+        if not isinstance(value, int) or not 0 <= value < size:
+            raise TrazosValueError(f"{name} debe ser un entero entre 0 y {size - 1} ({layer} da {channels} mapas "
+                                   f"de {height}x{width}); se recibió {value!r}.")
+    entry = _conv_input(conv, steps, index, x, output)[0]
+    # El padding como lo aplica la propia capa (también padding="same" o padding_mode="reflect").
+    pads = conv._reversed_padding_repeated_twice
+    mode = "constant" if conv.padding_mode == "zeros" else conv.padding_mode
+    padded = F.pad(entry[None], pads, mode=mode)[0] if any(pads) else entry
+    outside = F.pad(torch.zeros(1, 1, *entry.shape[1:]), pads, value=1.0)[0, 0].bool()
+    (kh, kw), (sh, sw), (dh, dw) = conv.kernel_size, conv.stride, conv.dilation
+    top, left = row * sh, col * sw
+    rows, cols = slice(top, top + dh * (kh - 1) + 1, dh), slice(left, left + dw * (kw - 1) + 1, dw)
+    per_group = conv.in_channels // conv.groups  # con groups > 1, cada filtro ve solo sus canales
+    first = channel // (conv.out_channels // conv.groups) * per_group
+    window = padded[first:first + per_group, rows, cols]
+    kernel = to_cpu(conv.weight[channel]).float()
+    products = window * kernel
+    bias = float(conv.bias[channel].detach()) if conv.bias is not None else 0.0
+    total = float(products.double().sum())
+    return ValueExplanation(layer, channel, row, col, window, outside[rows, cols], kernel, products, total, bias,
+                            total + bias, float(output[0, channel, row, col]), top - pads[2], left - pads[0])
