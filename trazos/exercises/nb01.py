@@ -6,15 +6,10 @@ Con funciones y pesos de ceros, y no con capas nuevas, comprobar no gasta númer
 celdas siguientes del cuaderno dan lo mismo con el ejercicio hecho o sin hacer.
 """
 
-import numbers
-
 import torch
 import torch.nn.functional as F
 
-from . import as_integer, exercise
-
-
-
+from . import as_integer, as_number, exercise, integer_hint
 
 def _conv_side(n, kernel_size, padding=0, stride=1):
     """Lado de la salida de una convolución de PyTorch sobre una imagen de n x n."""
@@ -30,23 +25,24 @@ def _pooled_side(n, times):
     return x.shape[-1]
 
 
-def _number_hint(answer):
-    """La pista para una respuesta que no es un número entero, o None si lo es."""
-    if isinstance(answer, (tuple, list)):
-        return "basta con un número, el lado: la imagen sale cuadrada."
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
-        return "escribe el lado como un número, sin comillas."
-    if as_integer(answer) is None:
+def _side_hint(answer):
+    """La pista para un lado que no es un número entero, o None si lo es (24, 24.0, np.int64(24), tensor(24)...)."""
+    if as_integer(answer) is not None:
+        return None
+    if as_number(answer) is not None:
         return "el lado es un número entero de píxeles: toma el suelo ⌊ ⌋ de la división antes de sumar 1."
-    return None
+    if isinstance(answer, (tuple, list, torch.Size)):
+        return "basta con un número, el lado: la imagen sale cuadrada."
+    return integer_hint(answer, "un número entero de píxeles, el lado de la imagen")
 
 
 @exercise("1.1", "Conv2d con kernel 5, sin padding y stride 1 sobre 28x28: ¿de qué tamaño sale?",
           "usa la fórmula de la sección 4, ⌊(n + 2p − k) / s⌋ + 1, con los números de esta capa.")
 def kernel_five(side):
-    hint = _number_hint(side)
+    hint = _side_hint(side)
     if hint:
         return hint
+    side = as_integer(side)
     real = _conv_side(28, 5)
     if side == real - 1:
         return "te falta el + 1 del final: la fórmula cuenta los pasos y luego la posición inicial."
@@ -60,24 +56,28 @@ def kernel_five(side):
 @exercise("1.2", "Con kernel 5 y stride 1, ¿qué padding conserva el lado de 28?",
           "busca p para que n + 2p − k + 1 valga n (la regla práctica de la sección 2).")
 def keep_the_side(padding):
-    if as_integer(padding) is None or padding < 0:
+    if as_number(padding) is None:
+        return integer_hint(padding, "un número entero de filas de ceros", example="4")
+    padding = as_integer(padding)
+    if padding is None or padding < 0:
         return "el padding es un número entero de filas de ceros, 0 o más."
-    side = _conv_side(28, 5, padding=int(padding))
+    side = _conv_side(28, 5, padding=padding)
     if side == 28:
         return True
     if side > 28:
-        return (f"con padding {int(padding)} la imagen sale de {side}, más grande: los ceros se añaden por los "
+        return (f"con padding {padding} la imagen sale de {side}, más grande: los ceros se añaden por los "
                 "dos lados (2p), así que cada unidad de padding suma 2 al lado.")
-    return (f"con padding {int(padding)} la imagen sale de {side}: todavía encoge. Cada unidad de padding suma 2 "
+    return (f"con padding {padding} la imagen sale de {side}: todavía encoge. Cada unidad de padding suma 2 "
             "al lado (una fila de ceros arriba y otra abajo).")
 
 
 @exercise("1.3", "Conv2d con kernel 3, padding 1 y stride 2 sobre 28x28: ¿de qué tamaño sale?",
           "con stride 2 la división ya no es exacta: ⌊(n + 2p − k) / s⌋ + 1 (sección 3).")
 def stride_two(side):
-    hint = _number_hint(side)
+    hint = _side_hint(side)
     if hint:
         return hint
+    side = as_integer(side)
     real = _conv_side(28, 3, padding=1, stride=2)
     if side == 28:
         return "con stride 2 el kernel salta de dos en dos píxeles: la salida ya no conserva el lado."
@@ -91,9 +91,10 @@ def stride_two(side):
 @exercise("1.4", "Tres MaxPool2d(2, 2) seguidos sobre 28x28: ¿de qué tamaño queda?",
           "aplica la fórmula a cada pooling (k = 2, s = 2, p = 0) sobre lo que deja el anterior (sección 6).")
 def three_pools(side):
-    hint = _number_hint(side)
+    hint = _side_hint(side)
     if hint:
         return hint
+    side = as_integer(side)
     if side == _pooled_side(28, 2):
         return "ese es el tamaño tras dos poolings; son tres."
     real = _pooled_side(28, 3)
@@ -106,10 +107,13 @@ def three_pools(side):
 @exercise("1.5", "Kernel 3x3, stride 3, sin padding, sobre 7x7: ¿de qué tamaño sale y cuántas columnas no toca?",
           "escribe en qué columnas empieza el kernel (0, 3, ...) y cuáles ocupa cada vez (sección 3, n = 6).")
 def stride_three(side, lost):
-    hint = _number_hint(side)
+    hint = _side_hint(side)
     if hint:
         return hint
-    if as_integer(lost) is None:
+    side, columns = as_integer(side), as_integer(lost)
+    if columns is None or columns < 0:
+        if as_number(lost) is None:
+            return integer_hint(lost, "en el segundo hueco un número entero de columnas", example="4")
         return "las columnas que no toca ningún kernel son un número entero, 0 o más."
     real = _conv_side(7, 3, stride=3)
     touched = 3 * (real - 1) + 3  # la última posición empieza en 3·(salida − 1) y ocupa 3 columnas
@@ -117,6 +121,6 @@ def stride_three(side, lost):
         if side == real + 1:
             return "el kernel que empezaría en la columna 6 ocuparía las columnas 6, 7 y 8: no cabe."
         return "cuenta las posiciones: el kernel empieza en la columna 0, luego salta 3, y tiene que caber entero."
-    if lost != 7 - touched:
+    if columns != 7 - touched:
         return "el tamaño está bien; ahora mira qué columnas ocupan las posiciones que sí caben."
     return True

@@ -12,14 +12,12 @@ import torch
 import torch.nn.functional as F
 
 from ..diagrams import naive_softmax
-from . import as_number, exercise
+from . import as_array, as_bool, as_integer, as_number, exercise, integer_hint, number_hint
 
 
 def _logits():
     """Unos logits [6, 10] como los del cuaderno (6 imágenes, 10 clases), siempre los mismos."""
     return torch.randn(6, 10, generator=torch.Generator().manual_seed(0))
-
-
 
 
 def _loss(*probabilities):
@@ -42,7 +40,9 @@ def which_axis(axis, count):
     if not ones.all():
         return ("una fila son las 10 puntuaciones de una imagen; una columna, la misma clase en las 6 imágenes. "
                 "¿Cuál de las dos recorre la dimensión 1?")
-    if as_number(count) is None or count != len(ones):
+    if as_integer(count) is None:
+        return "la primera está bien. " + integer_hint(count, "en la segunda un número entero de sumas", example="3")
+    if as_integer(count) != len(ones):
         return "la primera está bien. Hay una suma por cada fila: mira la forma de los logits (sección 1)."
     return True
 
@@ -50,11 +50,10 @@ def which_axis(axis, count):
 @exercise("2.2", "Softmax de z = (0, 0, log 3), a mano, con dos decimales.",
           "e^z de cada valor, y cada uno dividido por la suma de los tres (sección 2).")
 def softmax_by_hand(probs):
-    if isinstance(probs, torch.Tensor):
-        probs = probs.flatten().tolist()
-    if not isinstance(probs, (list, tuple)) or not all(as_number(p) is not None for p in probs):
-        return "escribe una lista de tres números entre corchetes: [p0, p1, p2]."
-    probs = torch.as_tensor([float(p) for p in probs], dtype=torch.float64)
+    probs = as_array(probs)  # una lista, un array de NumPy o un tensor
+    if probs is None:
+        return "escribe una lista de tres números entre corchetes, sin comillas: [p0, p1, p2]."
+    probs = probs.flatten()
     if len(probs) != 3:
         return "son tres probabilidades, una por cada puntuación, en el mismo orden: [p0, p1, p2]."
     real = F.softmax(torch.tensor([0.0, 0.0, math.log(3)], dtype=torch.float64), dim=0)
@@ -72,7 +71,8 @@ def softmax_by_hand(probs):
 @exercise("2.3", "Si sumamos 5 a todos los logits, ¿cambian las probabilidades? (True o False)",
           "mira qué pasa con e^(z + c) arriba y abajo de la fracción del softmax (sección 6).")
 def shift_invariance(changes):
-    if not isinstance(changes, bool):
+    changes = as_bool(changes)  # también np.bool_ o un tensor booleano, si sale de una comparación
+    if changes is None:
         return "responde True o False, sin comillas."
     logits = _logits()
     return changes == (not torch.allclose(F.softmax(logits + 5, dim=1), F.softmax(logits, dim=1)))
@@ -81,7 +81,10 @@ def shift_invariance(changes):
 @exercise("2.4", "Logits traspuestos, [10, lote]: ¿con qué dim se hace el softmax para que cada imagen sume 1?",
           "busca la dimensión que recorre las 10 clases de una misma imagen en la forma [10, lote].")
 def transposed_dim(dim):
-    if not isinstance(dim, int) or isinstance(dim, bool) or dim not in (-2, -1, 0, 1):
+    if as_integer(dim) is None:
+        return integer_hint(dim, "un número entero, el índice de una dimensión", example="2")
+    dim = as_integer(dim)
+    if dim not in (-2, -1, 0, 1):
         return "dim es el índice de una dimensión: un tensor [10, lote] tiene dos, la 0 y la 1."
     logits = _logits()
     return torch.allclose(F.softmax(logits.T, dim=dim).T, F.softmax(logits, dim=1))
@@ -90,8 +93,10 @@ def transposed_dim(dim):
 @exercise("2.5", "Pérdida de una imagen con p = 0.2 en su clase, y de un lote de dos con p = 0.5 y p = 0.1.",
           "la pérdida de una imagen es −log p_y, con el logaritmo natural; la de un lote, la media (sección 7).")
 def loss_by_hand(one, batch):
-    if None in (as_number(one), as_number(batch)):
-        return "las dos respuestas son números, con dos decimales."
+    for answer in (one, batch):
+        if as_number(answer) is None:
+            return "las dos respuestas son números, con dos decimales. " + number_hint(answer)
+    one, batch = as_number(one), as_number(batch)
     if one < 0 or batch < 0:
         return "la pérdida es −log p: log p es negativo, y con el signo cambiado la pérdida es positiva."
     if math.isclose(one, -math.log10(0.2), abs_tol=0.01):
@@ -111,12 +116,14 @@ def loss_by_hand(one, batch):
 
 
 @exercise("2.6", "z = (2, 1, 0) por un entero c: ¿cuál es el c más pequeño con el que el softmax ingenuo da nan?",
-          "exp(x) en float32 da inf cuando x pasa de unos 88.7; busca cuándo llega ahí el mayor logit de c·z "
+          "exp(x) en float32 da inf cuando x pasa de unos 88,7; busca cuándo llega ahí el mayor logit de c·z "
           "(sección 6).")
 def overflow_scale(scale):
-    if as_number(scale) is None or not float(scale).is_integer() or scale < 1:
+    if as_number(scale) is None:
+        return integer_hint(scale, "un número entero positivo, la escala", example="12")
+    scale = as_integer(scale)
+    if scale is None or scale < 1:
         return "la escala es un número entero positivo."
-    scale = int(scale)
     z = torch.tensor([[2.0, 1.0, 0.0]])
 
     def breaks(c):
@@ -124,7 +131,7 @@ def overflow_scale(scale):
 
     if not breaks(scale):
         return (f"con c = {scale} el mayor logit de c·z todavía cabe: exp no se desborda. "
-                "¿Cuál es el mayor logit de c·z y cuándo pasa de 88.7?")
+                "¿Cuál es el mayor logit de c·z y cuándo pasa de 88,7?")
     if breaks(scale - 1):
         if breaks(scale // 2 + 1):
             return "ya da nan, pero no es la más pequeña: el mayor logit de c·z es 2c, no c."

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from ..models import CNN, ClassicCNN
-from . import as_integer, as_shape, exercise
+from . import as_integer, as_shape, exercise, integer_hint, shape_hint
 
 META = torch.device("meta")
 
@@ -19,17 +19,13 @@ def _count(*modules):
     return sum(p.numel() for m in modules for p in m.parameters())
 
 
-
-
-
-
 @exercise("3.1", "Forma de la salida de nn.Conv2d(16, 8, kernel_size=5) con una entrada [4, 16, 12, 12].",
           "[lote, canales, alto, ancho]: el lote no cambia, los canales son el número de filtros y el lado sale de "
           "la fórmula del cuaderno 01.")
 def conv_shape(shape):
+    if as_shape(shape) is None:
+        return shape_hint(shape, "(lote, canales, alto, ancho)")
     shape = as_shape(shape)
-    if shape is None:
-        return "escribe la forma como una tupla de cuatro enteros: (lote, canales, alto, ancho)."
     with META:
         real = tuple(nn.Conv2d(16, 8, kernel_size=5)(torch.zeros(4, 16, 12, 12)).shape)
     if shape == real[1:]:
@@ -48,7 +44,8 @@ def conv_shape(shape):
           "entrada, y un sesgo por filtro (sección 4).")
 def conv_params(count):
     if as_integer(count) is None:
-        return "el número de parámetros es un número entero."
+        return integer_hint(count, "un número entero de parámetros")
+    count = as_integer(count)
     with META:
         real = _count(nn.Conv2d(8, 24, kernel_size=5))
     if count == 24 * 8 * 5 * 5:
@@ -65,7 +62,8 @@ def conv_params(count):
           "multiplica lado · lado · canales.")
 def compact_at_28(count):
     if as_integer(count) is None:
-        return "es un número entero: cuántos números salen de flatten."
+        return integer_hint(count, "un número entero, cuántos números salen de flatten")
+    count = as_integer(count)
     with META:
         features = nn.Sequential(*list(CNN().children())[:-1])  # todas las etapas menos fc
         real = features(torch.zeros(1, 1, 28, 28)).shape[1]
@@ -81,7 +79,8 @@ def compact_at_28(count):
           "cada una con sus sesgos (sección 6).")
 def smaller_classic(count):
     if as_integer(count) is None:
-        return "el número de parámetros es un número entero."
+        return integer_hint(count, "un número entero de parámetros")
+    count = as_integer(count)
     with META:
         net = ClassicCNN()
         original = _count(net)

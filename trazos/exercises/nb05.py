@@ -1,8 +1,6 @@
 """Ejercicios del cuaderno 05_kernels.ipynb: la forma de los pesos de conv2, un kernel que detecta
 un trazo horizontal, el tamaño de los pesos iniciales y qué kernel aprendido responde a un patrón."""
 
-import numbers
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -10,7 +8,7 @@ from torch import nn
 from ..data import MEAN, STD
 from ..models import CNN
 from ..training import trained_model
-from . import exercise
+from . import as_array, as_integer, as_number, as_shape, exercise, integer_hint, number_hint, shape_hint
 
 SIDE, LINE = 9, 4  # las imágenes de prueba del ejercicio 5.2: 9x9, con el trazo en la fila (o columna) 4
 
@@ -29,10 +27,21 @@ def vertical_line_patch():
 
 
 def _kernel(answer):
-    kernel = torch.as_tensor(answer, dtype=torch.float32)
-    if kernel.shape != (3, 3):
-        raise ValueError(f"el kernel debe ser de 3x3 y tiene forma {tuple(kernel.shape)}")
-    return kernel
+    """(kernel de 3x3 en float32, None) o (None, pista) si la respuesta no es un kernel de 3x3.
+
+    Vale una lista de listas, un array o un tensor; también con dimensiones de tamaño 1 delante
+    (un [1, 1, 3, 3], con la forma de los pesos de una capa).
+    """
+    values = as_array(answer)
+    if values is None:
+        return None, ("Escribe el kernel como tres filas de tres números, sin comillas: "
+                      "[[a, b, c], [d, e, f], [g, h, i]].")
+    while values.ndim > 2 and values.shape[0] == 1:
+        values = values[0]
+    if tuple(values.shape) != (3, 3):
+        shape = "x".join(map(str, values.shape))
+        return None, f"El kernel tiene que ser de 3x3, tres filas de tres números, y el tuyo es de {shape}."
+    return values.float(), None
 
 
 @exercise("5.1", "¿Qué forma tiene conv2.weight, la capa nn.Conv2d(16, 32, kernel_size=3)?",
@@ -41,9 +50,9 @@ def _kernel(answer):
 def _(forma):
     with torch.random.fork_rng():  # crear la red sortea pesos: sin tocar el generador del cuaderno
         right = tuple(CNN().conv2.weight.shape)
-    if isinstance(forma, str) or any(not isinstance(n, numbers.Integral) or isinstance(n, bool) for n in forma):
-        return "Escribe la forma como una tupla de números enteros, por ejemplo (2, 3, 4, 5)."
-    shape = tuple(int(n) for n in forma)
+    shape = as_shape(forma)  # una tupla, una lista, un torch.Size...
+    if shape is None:
+        return shape_hint(forma, "(2, 3, 4, 5)")
     if len(shape) != len(right):
         return ("Son cuatro números: cada filtro tiene un kernel de 3x3 por cada canal de entrada, así que la "
                 "forma es [filtros, canales de entrada, alto, ancho].")
@@ -57,7 +66,9 @@ def _(forma):
           "Piensa en el kernel como una plantilla (sección 2): pesos positivos donde estaría el trazo y negativos "
           "donde estaría el fondo, arriba y abajo.")
 def _(kernel):
-    k = _kernel(kernel)
+    k, hint = _kernel(kernel)
+    if hint:
+        return hint
     maps = {name: F.conv2d(image[None, None], k[None, None])[0, 0] for name, image in stroke_images().items()}
     peak = maps["horizontal"].max().item()
     on_line = maps["horizontal"][LINE - 1].max().item()  # la fila de la salida con el centro del kernel sobre el trazo
@@ -82,9 +93,9 @@ def _(kernel):
           "Con la inicialización por defecto de PyTorch, Var(w) = 1/(3·n), con n lo que entra en la suma de un "
           "filtro (canales · 3 · 3); la desviación típica es la raíz de la varianza.")
 def _(desviacion):
-    if isinstance(desviacion, bool) or not isinstance(desviacion, numbers.Real):
-        raise TypeError("se esperaba un número")
-    value = float(desviacion)
+    value = as_number(desviacion)
+    if value is None:
+        return number_hint(desviacion, "un número, la desviación típica", example="0.5")
     with torch.random.fork_rng():  # crear la capa sortea pesos: sin tocar el generador del cuaderno
         n = nn.Conv2d(64, 32, kernel_size=3).weight[0].numel()  # lo que suma un filtro: canales de entrada · 3 · 3
     right = (1 / (3 * n)) ** 0.5
@@ -108,13 +119,16 @@ def _(desviacion):
           "Calcula la respuesta de los 16 kernels sobre el patrón, como en la sección 2: la suma de peso × píxel "
           "más el sesgo de cada filtro; luego busca la mayor (la más positiva).")
 def _(kernel):
-    if isinstance(kernel, bool) or not isinstance(kernel, numbers.Integral) or not 0 <= kernel < 16:
+    if as_integer(kernel) is None:  # también el tensor de responses.argmax() o un np.int64
+        return integer_hint(kernel, "el número de un kernel de conv1, un entero del 0 al 15", example="3")
+    kernel = as_integer(kernel)
+    if not 0 <= kernel < 16:
         return "La respuesta es el número de un kernel de conv1: un entero del 0 al 15."
     with torch.random.fork_rng():  # cargar la red crea una nueva (sortea pesos): sin tocar el generador del cuaderno
         conv1 = trained_model("cnn", progress=False).model.conv1  # la red del curso, de la caché, como en el cuaderno
     with torch.no_grad():
         patch = vertical_line_patch()
         responses = (conv1.weight[:, 0] * patch).sum(dim=(1, 2)) + conv1.bias
-    if int(kernel) == int(responses.abs().argmax()) and responses[kernel] < 0:
+    if kernel == int(responses.abs().argmax()) and responses[kernel] < 0:
         return "Ese kernel da la respuesta más grande en valor absoluto, pero negativa: buscas la más positiva."
     return bool(responses[kernel] >= responses.max() - 1e-6)

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..models import CNN
-from . import as_integer, as_shape, exercise
+from . import as_integer, as_shape, exercise, integer_hint, shape_hint
 
 # La matriz del ejercicio 6.3 (el cuaderno la importa de aquí: así es la misma en los dos sitios).
 GRID = torch.tensor([[0.0, 1.5, 0.2, 0.0],
@@ -21,10 +21,6 @@ GRID = torch.tensor([[0.0, 1.5, 0.2, 0.0],
                      [0.0, 0.6, 0.3, 0.0]])
 
 CONV_PART = ("conv1", "relu1", "pool1", "conv2", "relu2", "pool2")  # los pasos con mapas
-
-
-
-
 
 
 @functools.lru_cache(maxsize=1)
@@ -49,7 +45,9 @@ def shift_right(x):
           "divide el lado entre 2 y deja los canales igual.")
 def _(forma):
     shape = as_shape(forma)
-    if shape is None or len(shape) != 3:
+    if shape is None:
+        return shape_hint(forma, "(canales, alto, ancho)")
+    if len(shape) != 3:
         return "Escribe tres números entre paréntesis: (canales, alto, ancho), sin la dimensión del lote."
     x = torch.zeros(1, 1, 28, 28)
     net = CNN()  # solo importan las formas: no hace falta la red entrenada
@@ -73,7 +71,7 @@ def _(forma):
 def _(lado):
     side = as_integer(lado)
     if side is None:
-        return "La respuesta es un número entero: el lado del kernel equivalente."
+        return integer_hint(lado, "un número entero, el lado del kernel equivalente", example="4")
     from ..shapes import conv_output_size
     n = 28
     out = n
@@ -94,7 +92,7 @@ def _(lado):
 def _(iguales):
     count = as_integer(iguales)
     if count is None:
-        return "La respuesta es un número entero de ventanas (de 0 a 4)."
+        return integer_hint(iguales, "un número entero de ventanas (de 0 a 4)", example="3")
     before = F.max_pool2d(GRID[None, None], 2)
     after = F.max_pool2d(shift_right(GRID)[None, None], 2)
     return count == int((before == after).sum())
@@ -106,7 +104,7 @@ def _(iguales):
 def _(indice):
     i = as_integer(indice)
     if i is None:
-        return "La respuesta es un índice del test: un número entero."
+        return integer_hint(indice, "un índice del test, un número entero")
     test = _test()
     if not 0 <= i < len(test):
         return f"El índice tiene que estar entre 0 y {len(test) - 1}."
@@ -142,7 +140,7 @@ def receptive_field(model, steps=CONV_PART):
 def _(lado):
     side = as_integer(lado)
     if side is None:
-        return "La respuesta es un número entero: el lado del trozo de imagen."
+        return integer_hint(lado, "un número entero, el lado del trozo de imagen", example="4")
     model = CNN()  # solo importan los tamaños de kernel y los strides
     if side == receptive_field(model):
         return True

@@ -7,10 +7,7 @@ memoria). Antes de calcular nada se rechaza lo que no es un entero.
 
 import functools
 
-
-from . import as_integer, exercise
-
-
+from . import as_integer, exercise, integer_hint
 
 
 @functools.lru_cache(maxsize=1)
@@ -34,7 +31,7 @@ ASKED_DIGIT = 9  # el dígito del ejercicio 7.1
 def _(falsos):
     count = as_integer(falsos)
     if count is None:
-        return "La respuesta es un número entero de imágenes."
+        return integer_hint(falsos, "un número entero de imágenes")
     *_, matrix = results()
     d = ASKED_DIGIT
     column, row = matrix[:, d], matrix[d]
@@ -52,7 +49,9 @@ def _(falsos):
           "los diez dígitos con `matrix`.")
 def _(digito):
     d = as_integer(digito)
-    if d is None or not 0 <= d <= 9:
+    if d is None:
+        return integer_hint(digito, "un dígito, un número entero de 0 a 9", example=None)
+    if not 0 <= d <= 9:
         return "La respuesta es un dígito, de 0 a 9."
     *_, matrix = results()
     precision = matrix.diag() / matrix.sum(dim=0)
@@ -69,7 +68,7 @@ def _(digito):
 def _(indice):
     i = as_integer(indice)
     if i is None:
-        return "La respuesta es un índice del test: un número entero."
+        return integer_hint(indice, "un índice del test, un número entero")
     labels, predictions, _, matrix = results()
     if not 0 <= i < len(labels):
         return f"El índice tiene que estar entre 0 y {len(labels) - 1}."
@@ -92,7 +91,7 @@ def _(indice):
 def _(revisar):
     count = as_integer(revisar)
     if count is None:
-        return "La respuesta es un número entero de imágenes."
+        return integer_hint(revisar, "un número entero de imágenes")
     labels, predictions, probs, _ = results()
     correct = predictions == labels
     confidence = probs.max(dim=1).values

@@ -7,17 +7,14 @@ exploradores. Antes de cargar nada se rechaza lo que no tiene el tipo pedido.
 
 import functools
 import math
-import numbers
 
 import numpy as np
 import torch
 
 from ..widgets.canvas import CANVAS
-from . import as_integer, exercise
+from . import as_array, as_integer, as_number, exercise, integer_hint, number_hint
 
 CLOSE = 0.2  # ejercicio 8.1: «a menos del 20 % de su forma final»
-
-
 
 
 @functools.lru_cache(maxsize=1)
@@ -32,7 +29,7 @@ def _run():
 def _(epoca):
     e = as_integer(epoca)
     if e is None:
-        return "La respuesta es un número de época (un entero; 0 es antes de entrenar)."
+        return integer_hint(epoca, "un número de época, un entero (0 es antes de entrenar)", example=None)
     from ..inspection import kernel_history
     history = kernel_history(_run(), "conv1")
     total = np.linalg.norm(history[-1] - history[0])
@@ -52,6 +49,8 @@ def _(epoca):
           "igual (n = 16 y luego 8); pruébalo en el explorador de padding.")
 def _(padding):
     p = as_integer(padding)
+    if as_number(padding) is None:
+        return integer_hint(padding, "un número entero de píxeles de padding", example="4")
     if p is None or p < 0:
         return "El padding es un número entero de píxeles, 0 o más."
     from ..shapes import network_shapes
@@ -67,9 +66,9 @@ def _(padding):
           "Sección 4: exp(x) en float32 da inf cuando x pasa de ≈ 88,7. La escala multiplica todos los logits: "
           "¿cuándo llega a ese valor el mayor de ellos?")
 def _(escala):
-    if isinstance(escala, bool) or not isinstance(escala, (numbers.Real, torch.Tensor)):
-        return "La escala es un número (puede tener decimales)."
-    scale = float(escala)
+    scale = as_number(escala)
+    if scale is None:
+        return number_hint(escala, "un número, la escala (puede tener decimales)")
     if not math.isfinite(scale) or scale <= 0:
         return "La escala es un número positivo."
     from ..data import load_mnist
@@ -86,17 +85,23 @@ def _(escala):
 
 
 def _strokes(answer):
-    """Los trazos como lista de listas de (x, y); un solo trazo (lista de puntos) también vale."""
+    """Los trazos como lista de listas de (x, y), o None si la respuesta no lo es.
+
+    Un solo trazo (lista de puntos) también vale, y los trazos pueden venir como arrays o tensores.
+    """
+    if isinstance(answer, (np.ndarray, torch.Tensor)):
+        answer = answer.tolist()
     if not isinstance(answer, (list, tuple)) or not answer:
         return None
-    if all(isinstance(v, numbers.Real) for v in answer[0]):  # un solo trazo: [(x, y), ...]
+    single = as_array(answer)
+    if single is not None and single.ndim == 2:  # un solo trazo: [(x, y), ...]
         answer = [answer]
     strokes = []
     for stroke in answer:
-        points = [(float(x), float(y)) for x, y in stroke]
-        if not points:
+        points = as_array(stroke)
+        if points is None or points.ndim != 2 or points.shape[1] != 2:
             return None
-        strokes.append(points)
+        strokes.append([(x, y) for x, y in points.tolist()])
     return strokes
 
 

@@ -16,7 +16,7 @@ from torch.nn import functional as F
 
 from ..capture import capture
 from ..models import CNN
-from . import as_integer, as_number, exercise
+from . import as_integer, as_number, exercise, integer_hint, number_hint
 
 META = torch.device("meta")
 TOLERANCE = 0.02  # ejercicio 9.4: el factor vale con un error de un 2 %
@@ -46,10 +46,6 @@ class SeedCNN(nn.Module):
 
 def _count(model):
     return sum(p.numel() for p in model.parameters())
-
-
-
-
 
 
 def _seed_steps():
@@ -95,7 +91,8 @@ def _compact_with_kernel(k):
           "Prueba tu método con la fila «kernel 5x5» de la tabla antes de hacer la cuenta con k = 7.")
 def params_7x7(count):
     if as_integer(count) is None:
-        return "el número de parámetros es un número entero."
+        return integer_hint(count, "un número entero de parámetros")
+    count = as_integer(count)
     with META:
         net = _compact_with_kernel(7)
         net(torch.zeros(1, 1, 16, 16))  # padding 3 conserva el lado: fc sigue encajando
@@ -130,7 +127,8 @@ def _unpadded_flat_size():
           "multiplica lado · lado · canales. Ese número va en x.view y es lo que entra en fc1.")
 def unpadded_seed(flat, fc1):
     if as_integer(flat) is None:
-        return "el primer hueco es un número entero: cuántos números por imagen deja x.view."
+        return integer_hint(flat, "en el primer hueco un número entero: cuántos números por imagen deja x.view")
+    flat = as_integer(flat)
     if not isinstance(fc1, nn.Linear):
         return "el segundo hueco es una capa: nn.Linear(entradas, salidas)."
     if fc1.out_features != 128:
@@ -189,7 +187,11 @@ def _seed_factors():
 def biggest_change(change, factor):
     if not isinstance(change, str) or change.strip().lower() not in CHANGES:
         return f"el primer hueco es uno de estos textos: {', '.join(repr(c) for c in CHANGES)}."
-    if as_number(factor) is None or not math.isfinite(factor):
+    if as_number(factor) is None:
+        return number_hint(factor, "en el segundo hueco un número: cuántas veces los parámetros de la semilla "
+                                   "(nuevos / originales)")
+    factor = as_number(factor)
+    if not math.isfinite(factor):
         return "el segundo hueco es un número: cuántas veces los parámetros de la semilla (nuevos / originales)."
     factors, _ = _seed_factors()
     best = max(factors, key=factors.get)

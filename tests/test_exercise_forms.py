@@ -1,0 +1,431 @@
+"""Los ejercicios juzgan la respuesta, no su tipo.
+
+Una respuesta correcta vale escrita de cualquier forma válida: 24, 24.0, np.int64(24),
+torch.tensor(24) o np.array([24]) para un número; tupla, lista, torch.Size, array o tensor
+para una forma; lista, array o tensor para un kernel. Una respuesta del tipo equivocado (un
+número entre comillas, una forma donde se pide un número...) recibe una pista en español que
+dice qué se espera, nunca el texto de un error de Python.
+
+De dónde salen las respuestas correctas, sin escribirlas aquí (así un ejercicio nuevo queda
+cubierto sin tocar esta prueba): de `soluciones/NN_*.py`, como las usa el cuaderno resuelto.
+
+- Vía rápida: en un espacio de nombres con los `import` del cuaderno se ejecuta la celda del
+  ejercicio ya rellena con su solución (`fill_notebook`), con un `check` que solo apunta lo que
+  recibe. Vale para casi todos los bloques: son literales o cuentas con lo importado.
+- Vía lenta (marcada `slow`): si esa celda necesita el estado del cuaderno (5.4 usa `after`,
+  7.1 usa `matrix`...), falla al ejecutarla sola; entonces se ejecuta el cuaderno resuelto con
+  nbclient, una vez por sesión y cuaderno, hasta su último ejercicio, con una primera celda que
+  envuelve `trazos.exercises.status` para guardar (con pickle) lo que recibe cada `check`. Se
+  decide al recoger las pruebas, así que no hace falta ninguna lista de claves a mano.
+
+También son lentas las comprobaciones que cargan la red entrenada del curso (se ve en su código:
+usan `trained_model`). Y, antes de nada, la propia solución tiene que dar «correcto»: si la
+respuesta derivada estuviera mal, la prueba lo diría, en vez de pasar sin comprobar nada.
+"""
+
+import ast
+import contextlib
+import functools
+import inspect
+import io
+import json
+import numbers
+import pickle
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+from IPython.core.inputtransformer2 import TransformerManager
+from nbclient import NotebookClient
+from torch import nn
+
+from trazos import exercises
+from trazos.exercises import PENDING, RIGHT, WRONG, as_array, status
+from trazos.exercises.solutions import CHECK, fill_notebook, notebook_cells, read_solutions
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = sorted((ROOT / "soluciones").glob("[0-9][0-9]_*.py"))
+PYTHON_ERRORS = re.compile(r"Error|Exception|Traceback|object is not|not iterable|has no attribute|"
+                           r"unsupported operand|NoneType")
+
+
+# ---------------------------------------------------------------------------------------------
+# Las respuestas de las soluciones
+
+def _is_code(block):
+    return any(line.strip() and not line.strip().startswith("#") for line in block.splitlines())
+
+
+def _exercise_keys():
+    """[(cuaderno, clave)] de cada bloque de código de cada fichero de soluciones."""
+    found = []
+    for path in SOLUTIONS:
+        notebook = ROOT / "notebooks" / f"{path.stem}.ipynb"
+        found += [(notebook, key) for key, block in read_solutions(path).items() if _is_code(block)]
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def _filled(notebook):
+    """El cuaderno con los huecos rellenos por sus soluciones (diccionario de nbformat)."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    return fill_notebook(nb, read_solutions(ROOT / "soluciones" / f"{notebook.stem}.py"))
+
+
+def _python(text):
+    """El código de una celda como Python normal (las líneas mágicas de IPython pasan a get_ipython())."""
+    return TransformerManager().transform_cell(text)
+
+
+@functools.lru_cache(maxsize=None)
+def _imports(notebook):
+    """Un espacio de nombres con todo lo que importan las celdas del cuaderno (y nada más)."""
+    namespace = {}
+    for kind, text in notebook_cells(notebook):
+        if kind != "code":
+            continue
+        try:
+            tree = ast.parse(_python(text))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                try:
+                    exec(compile(ast.Module([node], []), str(notebook), "exec"), namespace)  # noqa: S102
+                except ImportError:  # si una celda lo necesita, fallará sola y se irá a la vía lenta
+                    pass
+    return namespace
+
+
+@functools.lru_cache(maxsize=None)
+def _quick_answers(notebook, key):
+    """Las respuestas del ejercicio `key` ejecutando solo su celda resuelta; None si necesita el cuaderno."""
+    cell = next("".join(c["source"]) for c in _filled(notebook)["cells"]
+                if c["cell_type"] == "code" and key in [m["key"] for m in CHECK.finditer("".join(c["source"]))])
+    recorded = {}
+    namespace = dict(_imports(notebook))
+    namespace["check"] = lambda k, *answers: recorded.setdefault(k, answers)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # lo que imprime la celda no interesa aquí
+            exec(compile(_python(cell), f"<{key}>", "exec"), namespace)  # noqa: S102
+    except Exception:  # noqa: BLE001 - le falta el estado del cuaderno (p. ej. `after`): vía lenta
+        return None
+    return recorded.get(key)
+
+
+RECORDER = """
+import pickle as _pickle_for_test
+import trazos.exercises as _exercises_for_test
+_recorded_for_test, _status_for_test = {}, _exercises_for_test.status
+
+def _recording_status(key, *answers):
+    try:  # en el momento del check: una celda posterior podría cambiar la variable
+        _recorded_for_test[key] = _pickle_for_test.dumps(answers)
+    except Exception:
+        pass
+    return _status_for_test(key, *answers)
+
+_exercises_for_test.status = _recording_status
+"""
+
+DUMP = """
+with open({path!r}, "wb") as _file_for_test:
+    _pickle_for_test.dump(_recorded_for_test, _file_for_test)
+"""
+
+
+@pytest.fixture(scope="session")
+def notebook_answers(tmp_path_factory):
+    """answers(cuaderno) -> {clave: respuestas}, ejecutando el cuaderno resuelto (una vez por cuaderno)."""
+    done = {}
+
+    def answers(notebook):
+        if notebook not in done:
+            filled = _filled(notebook)
+            last = max(i for i, c in enumerate(filled["cells"]) if c["cell_type"] == "code"
+                       and CHECK.search("".join(c["source"])))
+            out = tmp_path_factory.mktemp("respuestas") / f"{notebook.stem}.pickle"
+            cells = [nbformat.v4.new_code_cell(RECORDER)] + filled["cells"][:last + 1] + \
+                [nbformat.v4.new_code_cell(DUMP.format(path=str(out)))]
+            nb = nbformat.reads(json.dumps({**filled, "cells": cells}), as_version=4)
+            NotebookClient(nb, timeout=600, kernel_name="python3",
+                           resources={"metadata": {"path": str(notebook.parent)}}).execute()
+            done[notebook] = {k: pickle.loads(v) for k, v in pickle.loads(out.read_bytes()).items()}
+        return done[notebook]
+
+    return answers
+
+
+def _uses_course_model(key):
+    """¿La comprobación de `key` carga la red entrenada del curso (ella o una función suya)?"""
+    exercises._load_all()
+    checker = exercises.EXERCISES[key].checker
+    module = sys.modules[checker.__module__]
+    sources = [inspect.getsource(checker)]
+    for name in checker.__code__.co_names:
+        helper = getattr(module, name, None)
+        if callable(helper) and getattr(helper, "__module__", None) == module.__name__:
+            try:
+                sources.append(inspect.getsource(helper))
+            except (OSError, TypeError):
+                pass
+    return any("trained_model" in source for source in sources)
+
+
+def _params():
+    params = []
+    for notebook, key in _exercise_keys():
+        slow = _quick_answers(notebook, key) is None or _uses_course_model(key)
+        params.append(pytest.param(notebook, key, id=key, marks=[pytest.mark.slow] if slow else []))
+    return params
+
+
+PARAMS = _params()
+
+
+@pytest.fixture
+def answers_of(notebook_answers):
+    def answers(notebook, key):
+        found = _quick_answers(notebook, key)
+        if found is None:
+            found = notebook_answers(notebook).get(key)
+        assert found is not None, f"no se pudo obtener la respuesta del ejercicio {key} de su solución"
+        assert status(key, *found)[0] == RIGHT, f"la solución del ejercicio {key} no da «correcto»"
+        return list(found)
+    return answers
+
+
+# ---------------------------------------------------------------------------------------------
+# Las formas de escribir una misma respuesta, y las que no son del tipo pedido
+
+def _kind(value):
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, numbers.Real):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, tuple) and value and all(isinstance(n, int) and not isinstance(n, bool) for n in value):
+        return "shape"
+    if isinstance(value, (list, tuple)) and as_array(value) is not None:
+        return "array"
+    return "other"
+
+
+def _tuples(value):
+    return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def valid_forms(value):
+    """[(nombre, forma)] de las formas válidas de escribir la respuesta `value`."""
+    kind = _kind(value)
+    if kind == "number":
+        forms = [("float", float(value)), ("np.float64", np.float64(value)), ("np.float32", np.float32(value)),
+                 ("tensor 0-d", torch.tensor(float(value))), ("tensor float64", torch.tensor(float(value),
+                                                                                           dtype=torch.float64)),
+                 ("tensor [1]", torch.tensor([float(value)])), ("array [1]", np.array([value])),
+                 ("array 0-d", np.array(value))]
+        if float(value).is_integer():
+            n = int(value)
+            forms += [("int", n), ("np.int64", np.int64(n)), ("np.int32", np.int32(n)), ("tensor int", torch.tensor(n)),
+                      ("tensor int [1]", torch.tensor([n])), ("np.floor", np.floor(n + 0.5))]
+        return forms
+    if kind == "shape":
+        return [("tuple", value), ("list", list(value)), ("torch.Size", torch.Size(value)),
+                ("np.array", np.array(value)), ("tensor", torch.tensor(value)),
+                ("tupla de np.int64", tuple(np.int64(n) for n in value))]
+    if kind == "array":
+        return [("list", value), ("tuple", _tuples(value)), ("np.array", np.array(value)),
+                ("np.float32", np.array(value, dtype=np.float32)), ("tensor", torch.tensor(value)),
+                ("tensor float", torch.tensor(value, dtype=torch.float32))]
+    if kind == "bool":
+        return [("bool", value), ("np.bool_", np.bool_(value)), ("tensor bool", torch.tensor(value))]
+    if kind == "text":
+        return [("str", value), ("con espacios", f"  {value} "), ("np.str_", np.str_(value))]
+    return [("tal cual", value)]
+
+
+def wrong_kinds(value):
+    """[(nombre, respuesta)] del tipo equivocado para una respuesta como `value`."""
+    common = [("texto", "abc"), ("vacío", ""), ("objeto", object()), ("dict", {}), ("capa", nn.Linear(2, 2))]
+    kind = _kind(value)
+    if kind == "number":
+        return common + [("entre comillas", str(value)), ("bool", True), ("forma", (3, 4, 5)), ("lista", [value]),
+                         ("tensor de 3", torch.zeros(3)), ("array 2x2", np.zeros((2, 2)))]
+    if kind == "shape":
+        return common + [("entre comillas", str(value)), ("número", value[0]), ("bool", True),
+                         ("anidada", ((1, 2), (3, 4))), ("con decimales", (1.5, 2)), ("tensor 2x2", torch.zeros(2, 2))]
+    if kind == "array":
+        return common + [("número", 3), ("bool", True), ("desigual", [[1, 2], [3]]), ("textos", ["a", "b", "c"])]
+    if kind == "text":
+        return [("número", 3), ("decimal", 3.5), ("bool", True), ("objeto", object()), ("tupla", (value,)),
+                ("capa", nn.Linear(2, 2))]
+    if kind == "bool":
+        return common + [("entre comillas", str(value)), ("número", 0)]
+    if kind == "other":
+        return [("número", 3), ("texto", "abc"), ("objeto", object()), ("tupla", (3, 4))]
+    return []
+
+
+def _hint(text):
+    return text.split("Pista: ", 1)[1] if "Pista: " in text else text
+
+
+# ---------------------------------------------------------------------------------------------
+# Las pruebas generales: cada ejercicio de cada fichero de soluciones
+
+def test_every_solution_block_is_covered():
+    keys = [key for _, key in _exercise_keys()]
+    assert len(keys) >= 40 and {"1.1", "2.2", "4.4", "5.4", "9.5"} <= set(keys)
+
+
+@pytest.mark.parametrize("notebook,key", PARAMS)
+def test_every_valid_form_of_the_answer_is_right(notebook, key, answers_of):
+    answers = answers_of(notebook, key)
+    wrong = []
+    for i, value in enumerate(answers):
+        for name, form in valid_forms(value):
+            given = answers[:i] + [form] + answers[i + 1:]
+            mark, text = status(key, *given)
+            if mark != RIGHT:
+                wrong.append(f"respuesta {i + 1} como {name} ({form!r}): {text}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("notebook,key", PARAMS)
+def test_a_number_in_quotes_gets_a_hint_about_the_kind(notebook, key, answers_of):
+    answers = answers_of(notebook, key)
+    general = exercises.EXERCISES[key].hint
+    for i, value in enumerate(answers):
+        kind = _kind(value)
+        if kind not in ("number", "shape"):
+            continue
+        quoted = str(int(value)) if kind == "number" and float(value).is_integer() else str(value)
+        mark, text = status(key, *answers[:i], quoted, *answers[i + 1:])
+        hint = _hint(text)
+        assert mark == WRONG, f"{key}: {quoted!r} entre comillas no puede estar bien"
+        assert hint != general, f"{key}: {quoted!r} recibe la pista general, no una sobre el tipo: {text}"
+        assert ("número" if kind == "number" else "forma") in hint, f"{key}: la pista no dice qué se espera: {text}"
+        assert not PYTHON_ERRORS.search(hint), f"{key}: {text}"
+        if kind == "number" and float(value).is_integer():  # la pista no da la respuesta
+            answer = rf"(?<![\d.,]){int(value)}(?![\d.,])"
+            assert not re.search(answer, hint), f"{key}: la pista da la respuesta: {text}"
+
+
+class LoadedTooEarly(Exception):
+    pass
+
+
+@pytest.mark.parametrize("notebook,key", PARAMS)
+def test_wrong_kinds_get_a_spanish_hint_before_loading_anything(notebook, key, answers_of, monkeypatch):
+    """Nunca el texto de un error de Python; y se rechazan sin cargar datos ni la red (es instantáneo)."""
+    answers = answers_of(notebook, key)
+
+    def too_early(*args, **kwargs):
+        raise LoadedTooEarly("se ha cargado algo antes de comprobar el tipo de la respuesta")
+
+    for name, module in list(sys.modules.items()):
+        if name in ("trazos.training", "trazos.data") or name.startswith("trazos.exercises."):
+            for attr in ("trained_model", "load_mnist"):
+                if hasattr(module, attr):
+                    monkeypatch.setattr(module, attr, too_early)
+    bad = []
+    for i, value in enumerate(answers):
+        for name, answer in wrong_kinds(value):
+            mark, text = status(key, *answers[:i], answer, *answers[i + 1:])
+            if mark != WRONG or PYTHON_ERRORS.search(_hint(text)) or "LoadedTooEarly" in text:
+                bad.append(f"respuesta {i + 1} como {name} ({answer!r}): {mark} {text}")
+    assert not bad, "\n".join(bad)
+
+
+# ---------------------------------------------------------------------------------------------
+# Los casos que encontró un usuario
+
+@pytest.mark.parametrize("answer", [np.int64(24), torch.tensor(24), np.floor((28 - 5) / 1) + 1, 24.0,
+                                    np.array([24]), torch.tensor([24.0])],
+                         ids=["np.int64", "tensor", "np.floor", "float", "array", "tensor [1]"])
+def test_1_1_accepts_numpy_and_torch(answer):
+    assert status("1.1", answer)[0] == RIGHT
+
+
+def test_1_1_still_gives_its_specific_hints():
+    assert "+ 1" in status("1.1", np.int64(23))[1]  # el error concreto, con el número de NumPy
+    assert "suelo" in status("1.1", torch.tensor(23.5))[1]
+    assert status("1.1", [24])[0] == WRONG and "un número" in status("1.1", [24])[1]
+
+
+@pytest.mark.slow
+def test_5_4_accepts_the_tensor_of_argmax():
+    from trazos.exercises.nb05 import vertical_line_patch
+    from trazos.training import trained_model
+    conv1 = trained_model("cnn", progress=False).model.conv1
+    with torch.no_grad():
+        responses = (conv1.weight[:, 0] * vertical_line_patch()).sum(dim=(1, 2)) + conv1.bias
+    assert status("5.4", responses.argmax())[0] == RIGHT
+    assert status("5.4", np.int64(responses.argmax()))[0] == RIGHT
+    assert status("5.4", responses.argmin())[0] == WRONG
+
+
+def test_5_3_accepts_a_0d_tensor_and_hints_in_spanish():
+    right = (1 / (3 * 64 * 3 * 3)) ** 0.5
+    assert status("5.3", torch.tensor(right))[0] == RIGHT
+    assert status("5.3", np.float32(right))[0] == RIGHT
+    mark, text = status("5.3", torch.tensor(right) ** 2)  # la varianza: su pista concreta, sin TypeError
+    assert mark == WRONG and "varianza" in text and "TypeError" not in text
+    mark, text = status("5.3", "0.024")
+    assert mark == WRONG and "número" in text and "TypeError" not in text
+
+
+@pytest.mark.parametrize("answer", [torch.tensor(0), np.int64(0), 0.0, np.array([0])])
+def test_2_4_accepts_tensor_and_numpy_zero(answer):
+    assert status("2.4", answer)[0] == RIGHT
+
+
+def test_2_4_rejects_a_real_wrong_dim():
+    mark, text = status("2.4", torch.tensor(1))
+    assert mark == WRONG and "dimensión" in text
+
+
+def test_2_2_accepts_numpy_and_torch():
+    for answer in (np.array([0.2, 0.2, 0.6]), torch.tensor([0.2, 0.2, 0.6]), (0.2, 0.2, 0.6)):
+        assert status("2.2", answer)[0] == RIGHT
+    assert status("2.2", np.array([0.6, 0.2, 0.2]))[1].count("orden") == 1  # mal ordenado: su pista
+
+
+def test_2_1_a_count_in_quotes_gets_a_hint_about_the_kind():
+    mark, text = status("2.1", "filas", "6")
+    assert mark == WRONG and "comillas" in text and "número" in text
+    assert "una suma por cada fila" not in text  # la pista del número de sumas sería engañosa: el 6 está bien
+    assert status("2.1", "filas", np.int64(6))[0] == RIGHT
+
+
+def test_5_1_a_number_instead_of_a_shape():
+    mark, text = status("5.1", 7)
+    assert mark == WRONG and "not iterable" not in text and "Error" not in text
+    assert "tupla" in text and "forma" in text.lower()
+
+
+def test_4_4_judges_what_the_line_does():
+    assert status("4.4", "model.zero_grad(); loss.backward()")[0] == RIGHT
+    assert status("4.4", "tiny.zero_grad(); loss.backward()")[0] == RIGHT  # con el nombre del cuaderno
+    mark, text = status("4.4", "optimizer.zero_grad()")  # la que ya está: no aprende
+    assert mark == WRONG and "ya está en el bucle" in text
+    mark, text = status("4.4", "loss.backward(); optimizer.step()")  # un paso de más
+    assert mark == WRONG and "step" in text
+    for broken in ("loss.backward(", "backward()"):  # Python inválido o que falla: pista, sin el error
+        mark, text = status("4.4", broken)
+        assert mark == WRONG and not PYTHON_ERRORS.search(_hint(text)), text
+
+
+def test_a_decimal_comma_is_explained():
+    mark, text = status("2.5", (1, 61), 1.5)  # my_loss = 1,61 es una tupla en Python
+    assert mark == WRONG and "punto" in text
+
+
+def test_a_blank_is_pending_whatever_the_other_answers_are():
+    assert status("1.5", np.int64(2), ...)[0] == PENDING
+    assert status("1.5", ..., torch.tensor(1))[0] == PENDING
