@@ -21,7 +21,7 @@ from trazos.exercises.solutions import read_solutions
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SEGMENTS = re.compile(r"(```.*?```|`[^`\n]*`|\$\$.*?\$\$|\$[^$\n]*\$)", re.S)
-EXERCISE = re.compile(r"(?:[Ee]jercicios?|el|de|y|,|Para pensar) [1-9]\.[1-9](?!\d)")
+EXERCISE = re.compile(r"(?:[Ee]jercicios?|el|de|y|,|Para pensar) (?:1[01]|[1-9])\.[1-9](?!\d)")
 THOUSANDS = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{3})+(?!\d)(?!\.\d)")
 FORMAT_SPEC = re.compile(r":[<>^=]?[+ ]?\d*\.\d+[f%]\}")
 

@@ -55,7 +55,10 @@ def test_projection_moment_of_01_shows_hatched_columns():
 def test_guide_minutes_match_the_notebooks():
     for nb, (alone, _) in minutes().items():
         path = next((ROOT / "notebooks").glob(f"{nb}_*.ipynb"))
-        first = "".join(json.loads(path.read_text(encoding="utf-8"))["cells"][0]["source"])
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        # la primera de Markdown que no es la de las insignias de Colab y Binder (badges.py)
+        first = "".join(next(c for c in cells if c["cell_type"] == "markdown"
+                             and "trazos-insignias" not in c.get("metadata", {}).get("tags", []))["source"])
         said = re.search(r"unos (\d+) minutos|alrededor de una hora", first)
         assert said, f"{path.name} no dice cuánto tarda"
         assert alone == (int(said.group(1)) if said.group(1) else 60), f"{nb}: la guía dice {alone} min"

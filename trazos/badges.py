@@ -95,7 +95,9 @@ def install_cell_source(url=None):
     requirement = install_requirement(url)
     return "\n".join([
         "# En Colab (o donde falte el curso) instala trazos desde su repositorio. Si ya está instalado, no hace nada.",
-        "import importlib, importlib.util, sys",
+        "import importlib",
+        "import importlib.util",
+        "import sys",
         "",
         'if importlib.util.find_spec("trazos") is None:',
         f"    %pip install --quiet {json.dumps(requirement)}",
