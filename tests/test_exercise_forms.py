@@ -122,9 +122,16 @@ import pickle as _pickle_for_test
 import trazos.exercises as _exercises_for_test
 _recorded_for_test, _status_for_test = {}, _exercises_for_test.status
 
+def _picklable_for_test(answer):
+    # Un explorador en vivo (hilos, widgets) no se puede guardar; su comprobación solo lee su timeline.
+    if hasattr(answer, "timeline") and hasattr(answer, "play"):
+        import types
+        return types.SimpleNamespace(timeline=list(answer.timeline))
+    return answer
+
 def _recording_status(key, *answers):
     try:  # en el momento del check: una celda posterior podría cambiar la variable
-        _recorded_for_test[key] = _pickle_for_test.dumps(answers)
+        _recorded_for_test[key] = _pickle_for_test.dumps(tuple(_picklable_for_test(a) for a in answers))
     except Exception:
         pass
     return _status_for_test(key, *answers)

@@ -329,6 +329,10 @@ CSS = """\
 .trazos-vista-fija [style*="width"] { max-width: 100%; }
 div.cell_output img { max-width: 100%; height: auto; }
 div.cell_output .output.text_html { overflow-x: auto; max-width: 100%; }
+div.cell_output { overflow-x: auto; max-width: 100%; }
+/* En un móvil, un nombre largo en `código` dentro de un párrafo se parte en vez de ensanchar la página. */
+p code, li code, td code { overflow-wrap: anywhere; word-break: break-word; }
+table.table { display: block; overflow-x: auto; max-width: 100%; }
 """
 
 FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" '

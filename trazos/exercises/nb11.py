@@ -36,7 +36,7 @@ def _first(digit):
 def _(esquina):
     corner = as_shape(esquina)
     if corner is None or len(corner) != 2:
-        return "Escribe la esquina como (fila, columna), dos enteros."
+        return "Escribe la esquina como una forma de dos enteros, (fila, columna), sin comillas."
     from ..attribution import BLACK
     from ..runner import outputs, probabilities
     model, seven = _model(), _first(7)

@@ -1,0 +1,144 @@
+"""El entrenamiento en vivo en un navegador de verdad (JupyterLab 4 y Notebook 7), con Chromium sin pantalla.
+
+Se ejecuta el cuaderno 10 entero y, con el explorador de la sección 4 (que queda en pausa en
+el paso 160 y enseñando la foto 0), se comprueba lo que ve una persona:
+- ▶: las imágenes cambian con el tiempo;
+- ⏸: dejan de cambiar, y desde el clic hasta el último cambio pasan menos de 200 ms (se imprime);
+- «Un paso»: el contador avanza exactamente uno y se ve un solo cambio;
+- el deslizador «foto» de vuelta al 0: los kernels son otra vez los del paso 0.
+Servidores, navegador y utilidades, los de tests/test_browser.py.
+"""
+
+import time
+
+import pytest
+
+from test_browser import (ALL_DONE, ERRORS, IMAGE_BYTES, KERNEL_READY, STARTED, browser, chromium,  # noqa: F401
+                          jupyter_server, report, screenshots, src)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+NOTEBOOK = "10_mira_como_aprende.ipynb"
+ROOT = ".trazos-training-explorer"
+KERNELS = f"{ROOT} img.trazos-live-kernels"
+COUNT = f"{ROOT} .trazos-step-count"
+PAUSE_LIMIT = 200  # ms desde el clic en ⏸ hasta el último cambio que se ve
+
+# Desde ahora, apunta cada cambio de las imágenes y del contador de pasos del primer explorador,
+# y el momento de cada clic en sus botones.
+WATCH = """(root) => {
+    const box = document.querySelector(root);
+    const watch = window.trazosLive = {changes: [], clicks: [], counts: []};
+    new MutationObserver(records => {
+        for (const r of records) {
+            if (r.type === 'attributes' && r.target.tagName === 'IMG') {
+                watch.changes.push(performance.now());
+                if (r.target.classList.contains('trazos-live-kernels')) watch.kernels = (watch.kernels || 0) + 1;
+            }
+        }
+    }).observe(box, {subtree: true, attributes: true, attributeFilter: ['src']});
+    const count = box.querySelector('.trazos-step-count').parentElement;
+    new MutationObserver(() => {
+        const el = box.querySelector('.trazos-step-count');
+        if (el) watch.counts.push(el.innerText);
+    }).observe(count, {subtree: true, childList: true, characterData: true});
+    box.addEventListener('click', () => watch.clicks.push(performance.now()), true);
+}"""
+
+
+def run_notebook(browser, url):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    page = browser.new_page(viewport={"width": 1500, "height": 1200})
+    page.goto(url, timeout=90_000)
+    page.wait_for_function(KERNEL_READY, timeout=90_000)
+    for attempt in (1, 2):  # como en test_browser.open_and_run: «Run All» otra vez si no empieza
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        try:
+            page.wait_for_function(STARTED, timeout=60_000, polling=500)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+    page.wait_for_function(ALL_DONE, timeout=300_000, polling=500)
+    assert not page.evaluate(ERRORS), page.evaluate(ERRORS)
+    page.locator(KERNELS).first.wait_for(state="attached", timeout=60_000)
+    assert "Error displaying widget" not in page.inner_text("body")
+    return page
+
+
+def step_number(page):
+    return int(page.locator(COUNT).first.inner_text().split()[-1])
+
+
+def check_live_controls(page, name, report, screenshots):
+    root = page.locator(ROOT).first
+    root.scroll_into_view_if_needed()
+    page.wait_for_function("sel => document.querySelector(sel).innerText.trim() === 'paso 0'", arg=COUNT,
+                           timeout=30_000)  # el cuaderno dejó enseñando la foto 0
+    start_kernels = page.evaluate(IMAGE_BYTES, KERNELS)[0]  # los bytes del PNG: la URL blob: se libera al cambiar
+    page.evaluate(WATCH, ROOT)
+
+    # ▶: las imágenes cambian una y otra vez.
+    root.locator(".trazos-play").click()
+    page.wait_for_function("() => window.trazosLive.changes.length >= 6", timeout=30_000)
+    time.sleep(1.0)
+    playing = page.evaluate("window.trazosLive.changes.length")
+    root.screenshot(path=screenshots / f"10_{name}_entrenando.png")
+
+    # ⏸: dejan de cambiar, en menos de PAUSE_LIMIT ms.
+    root.locator(".trazos-pause").click()
+    time.sleep(1.5)
+    watch = page.evaluate("window.trazosLive")
+    clicked = watch["clicks"][-1]
+    after = [t for t in watch["changes"] if t > clicked]
+    latency = (after[-1] - clicked) if after else 0.0
+    report(f"{name}: de pulsar ⏸ al último cambio de la vista, {latency:.0f} ms "
+           f"({playing} cambios de imagen mientras entrenaba).")
+    time.sleep(0.5)
+    still = page.evaluate("window.trazosLive.changes.length")
+    assert still == len(watch["changes"]), "en pausa, la vista sigue cambiando"
+    paused_at = step_number(page)
+    assert paused_at > 160
+
+    # «Un paso»: el contador avanza uno, y se ve un solo dibujo nuevo.
+    kernels_before = src(page.locator(KERNELS).first)
+    kernel_changes = page.evaluate("window.trazosLive.kernels || 0")
+    root.locator(".trazos-step").click()
+    page.wait_for_function("([sel, n]) => document.querySelector(sel).innerText.trim() === 'paso ' + n",
+                           arg=[COUNT, paused_at + 1], timeout=30_000)
+    time.sleep(1.0)
+    assert step_number(page) == paused_at + 1
+    assert src(page.locator(KERNELS).first) != kernels_before  # los kernels del paso nuevo
+    changed = page.evaluate("window.trazosLive.kernels || 0") - kernel_changes
+    assert changed == 1, f"un paso debería ser un solo cambio de los kernels; hubo {changed}"
+
+    # El deslizador «foto», de vuelta al principio: los kernels del paso 0.
+    root.locator(".trazos-scrubber .noUi-handle").focus()
+    page.keyboard.press("Home")
+    page.wait_for_function("sel => document.querySelector(sel).innerText.trim() === 'paso 0'", arg=COUNT,
+                           timeout=30_000)
+    page.wait_for_function(f"() => {{ const i = document.querySelector({KERNELS!r}); return i && i.complete; }}")
+    time.sleep(0.5)
+    assert page.evaluate(IMAGE_BYTES, KERNELS)[0] == start_kernels, "con la foto 0 no se ven los kernels del paso 0"
+    root.screenshot(path=screenshots / f"10_{name}_foto_0.png")
+    # Al final, para que las demás comprobaciones se hagan aunque esta falle.
+    assert latency < PAUSE_LIMIT, f"la pausa tardó {latency:.0f} ms en verse"
+
+
+def test_lab_live_training(browser, tmp_path_factory, mnist_root, screenshots, report):
+    with jupyter_server("jupyterlab", tmp_path_factory.mktemp("jupyterlab10"), mnist_root) as url:
+        start = time.monotonic()
+        page = run_notebook(browser, f"{url}/lab/tree/{NOTEBOOK}")
+        report(f"JupyterLab: cuaderno 10 ejecutado en {time.monotonic() - start:.1f} s.")
+        check_live_controls(page, "jupyterlab", report, screenshots)
+        page.close()
+
+
+def test_notebook7_live_training(browser, tmp_path_factory, mnist_root, screenshots, report):
+    with jupyter_server("notebook", tmp_path_factory.mktemp("notebook7_10"), mnist_root) as url:
+        start = time.monotonic()
+        page = run_notebook(browser, f"{url}/notebooks/{NOTEBOOK}")
+        assert page.evaluate("window.jupyterapp.name") == "Jupyter Notebook"
+        report(f"Notebook 7: cuaderno 10 ejecutado en {time.monotonic() - start:.1f} s.")
+        check_live_controls(page, "notebook7", report, screenshots)
+        page.close()

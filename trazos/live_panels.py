@@ -1,0 +1,329 @@
+"""Los dibujos del entrenamiento en vivo, iguales en el explorador y en la figura estática.
+
+Un momento del entrenamiento (una foto de la `timeline` o los pesos vivos) se convierte en
+ocho dibujos (`Painter.pictures`): curvas de pérdida y acierto, kernels de la primera
+convolución y de la capa elegida, sus gradientes, las activaciones de un dígito en un paso,
+un panel de dígitos fijos con sus 3 predicciones más probables (verde si acierta, rojo si se
+equivoca) y la matriz de confusión. Los kernels y los mapas salen de `render` (las mismas
+reglas de color que el resto del curso); las curvas, el panel y la matriz se dibujan aquí con
+PIL, en pocos milisegundos: una figura de matplotlib tardaría 50-100 ms en cada refresco.
+`plot_timeline` pone esos mismos dibujos en una figura para unos pasos elegidos (nbval, GitHub).
+"""
+
+import copy
+import math
+import os
+import threading
+
+import matplotlib
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+
+from . import render
+from .capture import _capture_with_hooks, _Recorder, trace
+from .errors import TrazosValueError
+from .runner import device_of, inspecting, outputs, probabilities
+
+__all__ = ["Cancelled", "RIGHT", "WRONG", "TRAIN", "TEST", "font", "curves_picture", "digits_panel",
+           "confusion_picture",
+           "Painter", "plot_timeline"]
+
+RIGHT, WRONG = (42, 125, 42), (176, 0, 32)  # acierta / se equivoca: los de `render.gallery_html`
+TRAIN, TEST = (31, 119, 180), (255, 127, 14)  # entrenamiento (media reciente) y test (imágenes fijas)
+INK, GRID, NOW = (40, 40, 40), (225, 225, 225), (150, 150, 150)
+_FONTS = {}
+
+
+def font(size=12):
+    """DejaVu Sans (viene con matplotlib): la fuente por defecto de PIL no tiene tildes."""
+    if size not in _FONTS:
+        _FONTS[size] = ImageFont.truetype(os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf"),
+                                          size)
+    return _FONTS[size]
+
+
+def _plot(draw, box, series, top, title, now, last, percent=False):
+    """Un gráfico de líneas en `box` (izq., arriba, der., abajo): cada serie, [(paso, valor)], con su color."""
+    left, up, right, down = box
+    draw.text((left, up - 16), title, fill=INK, font=font(12))
+    draw.rectangle(box, outline=GRID)
+    for frac in (0.25, 0.5, 0.75):
+        y = down - frac * (down - up)
+        draw.line([(left, y), (right, y)], fill=GRID)
+    label = render.percent(top, 0) if percent else render.decimal(top, 1)
+    draw.text((left - 4, up), label, fill=INK, font=font(10), anchor="ra")
+    draw.text((left - 4, down), "0", fill=INK, font=font(10), anchor="rd")
+    draw.text((right, down + 3), f"paso {last}", fill=INK, font=font(10), anchor="ra")
+
+    def point(step, value):
+        return left + (right - left) * step / max(last, 1), down - (down - up) * min(max(value / top, 0), 1)
+
+    if now is not None:
+        x = point(now, 0)[0]
+        draw.line([(x, up), (x, down)], fill=NOW, width=1)
+    for values, color in series:
+        points = [point(s, v) for s, v in values if v is not None and math.isfinite(v)]
+        if len(points) > 1:
+            draw.line(points, fill=color, width=2)
+        for x, y in points[-1:]:
+            draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=color)
+
+
+def curves_picture(timeline, now=None, width=520, height=190):
+    """Pérdida (media de los últimos pasos) y acierto (entrenamiento y test) a lo largo de `timeline`.
+
+    Una línea gris vertical marca el paso `now` (el que se está viendo). Una pérdida que se
+    desborda (inf o nan) no se dibuja y el título lo dice.
+    """
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    last = max([s["step"] for s in timeline] + [now or 0, 1])
+    losses = [(s["step"], s["loss"]) for s in timeline]
+    finite = [v for _, v in losses if v is not None and math.isfinite(v)]
+    top = max(finite + [0.5]) * 1.05
+    diverged = any(v is not None and not math.isfinite(v) for _, v in losses)
+    half = width // 2
+    title = "pérdida (¡se desborda!)" if diverged else "pérdida"
+    _plot(draw, (34, 22, half - 10, height - 22), [(losses, TRAIN)], top, title, now, last)
+    accuracy = [([(s["step"], s["train_acc"]) for s in timeline], TRAIN),
+                ([(s["step"], s.get("test_acc")) for s in timeline], TEST)]
+    _plot(draw, (half + 40, 22, width - 8, height - 22), accuracy, 1.0, "acierto", now, last, percent=True)
+    draw.text((half + 40, height - 12), "— entrenamiento", fill=TRAIN, font=font(10))
+    draw.text((half + 150, height - 12), "— test (imágenes fijas)", fill=TEST, font=font(10))
+    return image
+
+
+def _digit_tile(image, label, probs, scale):
+    """Un dígito del panel: la imagen con marco verde (acierta) o rojo, la predicción y sus 3 más probables."""
+    side = image.shape[-1]
+    size = side * scale
+    tile = Image.new("RGB", (max(size + 34, 92), size + 52), "white")
+    draw = ImageDraw.Draw(tile)
+    top3 = [c for c, _ in probs]
+    color = RIGHT if top3[0] == label else WRONG
+    draw.rectangle([4, 4, size + 7, size + 7], fill=color)
+    tile.paste(render.digit_picture(image, scale=scale).convert("RGB"), (6, 6))
+    draw.text((size + 12, 4 + size // 2), str(top3[0]), fill=color, font=font(20), anchor="lm")
+    for line, (c, p) in enumerate(probs):
+        draw.text((4, size + 10 + 14 * line), f"{c}: {p} %", fill=color if line == 0 else INK, font=font(11))
+    return tile
+
+
+_TILES = {}  # (id de la imagen, etiqueta, top-3 redondeado) -> tile: solo se redibuja lo que cambia
+
+
+def digits_panel(images, labels, probs, cols=6):
+    """Cada dígito con su predicción y sus 3 clases más probables; marco verde si acierta, rojo si no."""
+    probs = torch.as_tensor(probs).float()
+    scale = max(1, 56 // images.shape[-1])
+    tiles = []
+    for k in range(len(images)):
+        top3 = probs[k].argsort(descending=True)[:3].tolist()
+        shown = tuple((c, render.decimal(100 * float(probs[k, c]), 0)) for c in top3)
+        key = (images.data_ptr(), k, int(labels[k]), shown, scale)
+        if key not in _TILES:
+            if len(_TILES) > 2000:
+                _TILES.clear()
+            _TILES[key] = _digit_tile(images[k], int(labels[k]), shown, scale)
+        tiles.append(_TILES[key])
+    width, height = tiles[0].size
+    panel = Image.new("RGB", (cols * width, math.ceil(len(tiles) / cols) * height), "white")
+    for k, tile in enumerate(tiles):
+        panel.paste(tile, ((k % cols) * width, (k // cols) * height))
+    return panel
+
+
+def confusion_picture(labels, predictions, cell=24):
+    """La matriz de confusión (fila: dígito real, columna: predicho), azul más oscuro = más ejemplos."""
+    matrix = torch.bincount(torch.as_tensor(labels) * 10 + torch.as_tensor(predictions), minlength=100).reshape(10, 10)
+    margin = 30
+    image = Image.new("RGB", (margin + 10 * cell + 4, margin + 10 * cell + 4), "white")
+    draw = ImageDraw.Draw(image)
+    top = int(matrix.max()) or 1
+    blues = render.lut("Blues")
+    draw.text((2, 2), "real ↓ pred →", fill=INK, font=font(9))
+    for k in range(10):
+        draw.text((margin + k * cell + cell // 2, margin - 4), str(k), fill=INK, font=font(11), anchor="md")
+        draw.text((margin - 6, margin + k * cell + cell // 2), str(k), fill=INK, font=font(11), anchor="rm")
+    for t in range(10):
+        for p in range(10):
+            count = int(matrix[t, p])
+            level = math.log1p(count) / math.log1p(top)
+            color = tuple(int(c) for c in blues[int(round(25 + 230 * level))]) if count else (250, 250, 250)
+            x, y = margin + p * cell, margin + t * cell
+            draw.rectangle([x, y, x + cell - 2, y + cell - 2], fill=color,
+                           outline=RIGHT if t == p and count else None)
+            if count:
+                draw.text((x + cell // 2 - 1, y + cell // 2 - 1), str(count), font=font(9), anchor="mm",
+                          fill="white" if level > 0.55 else "black")
+    return image
+
+
+class Cancelled(Exception):
+    """Un dibujo abandonado a medias porque ya se pidió otro más nuevo."""
+
+
+class Painter:
+    """Los dibujos de un entrenamiento en vivo (`live.LiveTraining`), de una foto o de los pesos vivos.
+
+    Tiene su propia copia de la red (`viewer`): la vista calcula activaciones y predicciones con
+    ella, en otro hilo, sin tocar nunca los modos ni los pesos de la red que se entrena.
+    """
+
+    def __init__(self, engine, panel=12):
+        self.engine = engine
+        self.viewer = copy.deepcopy(engine.model)
+        self.panel = min(panel, len(engine.test_labels))
+        self.images, self.labels = engine.test_images[:self.panel], engine.test_labels[:self.panel]
+        self.layers = engine.layers
+        self._graph = None  # el grafo de fx de la copia, leído una vez (`_activations`)
+        self.lock = threading.Lock()  # la copia de la red es una: un dibujo cada vez
+        self._cache = {}  # {nombre: (clave, (título, imagen))}: lo que no cambió no se vuelve a dibujar
+
+    def _cached(self, name, key, make):
+        if name not in self._cache or self._cache[name][0] != key:
+            self._cache[name] = (key, make())
+        return self._cache[name][1]
+
+    def frame(self, index=None):
+        """Un momento: la foto `index` de la timeline, o (None) los pesos vivos ahora mismo."""
+        timeline = self.engine.timeline
+        if index is not None:
+            shot = dict(timeline[index])
+            shot["panel_probs"] = shot["probs"][:self.panel]
+            shot["timeline"] = timeline[:index + 1]
+            shot["recorded"] = shot
+            shot["scrubbed"] = index < len(timeline) - 1  # una foto del pasado: la línea gris marca cuál
+            return shot
+        shot = self.engine.live_state()
+        shot["live"] = self.engine.running
+        self.viewer.load_state_dict(shot["state"])
+        shot["panel_probs"] = probabilities(outputs(self.viewer, self.images))
+        recorded = [s for s in timeline if s["step"] <= shot["step"]] or timeline[:1]
+        shot["timeline"], shot["recorded"] = recorded, recorded[-1]
+        return shot
+
+    def stages(self):
+        from .inspection import stage_names
+        with self.engine.control.lock:  # ver `_activations`
+            return stage_names(self.viewer, self.images[:1])
+
+    def _activations(self, digit, stage):
+        """La salida del paso `stage` para el dígito `digit` del panel, con la copia de la red.
+
+        torch.fx, al leer una red, cambia `nn.Module.__call__` para todo el proceso: si el hilo
+        de entrenamiento diera un paso a la vez, fx lo tomaría por parte de la copia. Por eso se
+        lee una sola vez, con el cerrojo del motor (la red no cambia de forma al entrenar), y en
+        cada refresco solo se ejecuta el grafo ya leído, paso a paso, como hace `capture`.
+        """
+        if self._graph is None:
+            with self.engine.control.lock:
+                self._graph = trace(self.viewer) or False
+        image = self.images[digit:digit + 1].to(device_of(self.viewer))
+        with inspecting(self.viewer):
+            if self._graph is False:  # una red que fx no puede leer: sus capas, con hooks (sin cambiar nada global)
+                steps = _capture_with_hooks(self.viewer, image)
+            else:
+                recorder = _Recorder(self._graph, dict(self._graph.named_modules()))
+                recorder.run(image)
+                steps = recorder.steps
+        outputs_ = {step.name: step.output for step in steps}
+        if stage not in outputs_:
+            raise TrazosValueError(f"Paso desconocido: {stage!r}. Pasos válidos: {', '.join(outputs_)}.")
+        return outputs_[stage][0]
+
+    def pictures(self, frame, layer=None, digit=0, stage=None, cancelled=None):
+        """{nombre: (título, imagen PIL)} de un momento `frame`, en el orden del explorador.
+
+        `cancelled()`, si se da, se consulta entre panel y panel: si da True, se deja a medias
+        (`Cancelled`), porque ya se ha pedido otro dibujo más nuevo (al pulsar ⏸).
+        """
+        def check():
+            if cancelled is not None and cancelled():
+                raise Cancelled()
+        first = self.engine.timeline[0]
+        # Las curvas solo cambian con cada foto nueva: se redibujan entonces y no en cada refresco. La
+        # línea gris del paso que se ve, solo al recorrer fotos pasadas (si no, iría siempre al final).
+        now = frame["step"] if frame.get("scrubbed") else None
+        timeline = frame["timeline"]
+        pictures = {"curvas": self._cached("curvas", (len(timeline), id(timeline[-1]), now), lambda: (
+            f"Pérdida y acierto hasta el paso {timeline[-1]['step'] if now is None else now}",
+            curves_picture(timeline, now)))}
+        conv_layers = [name for name in (self.layers[:1] + [layer]) if name] if self.layers else []
+        for key, name in zip(("kernels", "capa"), conv_layers):
+            check()
+            start, now = first["weights"][name].numpy(), frame["state"][f"{name}.weight"].numpy()
+            weights = np.stack([start, now])
+            limits = render.kernel_limits(weights)
+            picture = render.kernel_picture(weights, "después", 1, limits=limits, width=240, height=240)
+            pictures[key] = (f"{name}: kernels en el paso {frame['step']} (±{render.decimal(limits['después'])})",
+                             picture)
+            grad = frame["grads"][name].numpy()
+            grads = np.stack([np.zeros_like(grad), grad])
+            limit = render.kernel_limits(grads)["después"]
+            pictures[f"gradientes_{key}"] = (
+                f"{name}: gradiente (±{render.decimal(limit, 4)}); el paso resta lr × gradiente",
+                render.kernel_picture(grads, "después", 1, highlight=0, limits={"después": limit},
+                                      width=240, height=240))
+        check()
+        self.viewer.load_state_dict(frame["state"])
+        stage = stage or self.stages()[0]
+        output = self._activations(digit, stage)
+        pictures["activaciones"] = (f"Dígito {digit} del panel (es un {int(self.labels[digit])}): "
+                                    f"{render.describe_stage(stage, output)}", render.maps_picture(output, cell=40))
+        check()
+        probs = frame["panel_probs"]
+        right = int((probs.argmax(dim=1) == self.labels).sum())
+        pictures["digitos"] = (f"{right} de {self.panel} dígitos bien leídos (verde) en el paso {frame['step']}",
+                               digits_panel(self.images, self.labels, probs))
+        recorded = frame["recorded"]
+        pictures["confusion"] = self._cached("confusion", id(recorded["probs"]), lambda: (
+            f"Matriz de confusión: {len(self.engine.test_labels)} imágenes de test, paso {recorded['step']}, "
+            f"acierto {render.percent(recorded['test_acc'])}",
+            confusion_picture(self.engine.test_labels, recorded["probs"].argmax(dim=1))))
+        return pictures
+
+
+def _painter(source):
+    if isinstance(source, Painter):
+        return source
+    if hasattr(source, "painter"):  # el explorador
+        return source.painter
+    from .live import LiveTraining
+    if isinstance(source, LiveTraining):
+        return Painter(source)
+    raise TypeError(f"plot_timeline necesita un training_explorer (o su motor); se recibió {type(source).__name__}.")
+
+
+def plot_timeline(source, steps=None, layer=None, digit=0, stage=None):
+    """Figura de matplotlib con los dibujos del explorador en unos pasos ya grabados.
+
+    `source` es un `widgets.training_explorer` (o su `LiveTraining`); `steps`, los pasos
+    (los de la timeline más cercanos; por defecto el primero, uno intermedio y el último).
+    Una fila de dibujos por paso, los mismos que enseña el explorador: así el cuaderno se ve
+    igual sin widgets (nbval, GitHub).
+    """
+    import matplotlib.pyplot as plt
+
+    painter = _painter(source)
+    timeline = painter.engine.timeline
+    recorded = [s["step"] for s in timeline]
+    if steps is None:
+        steps = sorted({recorded[0], recorded[len(recorded) // 2], recorded[-1]})
+    indices = [min(range(len(recorded)), key=lambda i: abs(recorded[i] - s)) for s in steps]
+    layer = layer or (painter.layers[1] if len(painter.layers) > 1 else None)
+    with painter.lock:
+        rows = [painter.pictures(painter.frame(i), layer, digit, stage) for i in indices]
+    names = list(rows[0])
+    figure, axes = plt.subplots(len(rows), len(names), figsize=(3.1 * len(names), 3.1 * len(rows)),
+                                squeeze=False, gridspec_kw={"width_ratios": [1.6 if n in ("curvas", "digitos")
+                                                                             else 1 for n in names]})
+    for row, pictures in zip(axes, rows):
+        for ax, name in zip(row, names):
+            title, picture = pictures[name]
+            ax.imshow(np.asarray(picture), interpolation="nearest")
+            ax.set_title(title, fontsize=7, wrap=True)
+            ax.axis("off")
+    figure.tight_layout()
+    return figure
