@@ -29,6 +29,17 @@ def mnist_root():
 
 
 @pytest.fixture(scope="session")
+def executed_copies(tmp_path_factory):
+    """Una carpeta, para toda la sesión, con las copias ejecutadas de los cuadernos de estudiante.
+
+    La llena test_solutions.py (cada cuaderno resuelto que ejecuta, vuelto a su versión de
+    estudiante con `web.student_copy`) y la lee test_web.py, que solo ejecuta los que falten:
+    así ningún cuaderno se ejecuta dos veces con nbclient para construir el sitio.
+    """
+    return tmp_path_factory.mktemp("ejecutados")
+
+
+@pytest.fixture(scope="session")
 def test16(mnist_root):
     """El conjunto de test completo a 16x16 (10.000 imágenes), leído una sola vez."""
     return data.load_mnist(train=False, size=16, root=mnist_root)

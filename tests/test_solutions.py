@@ -10,6 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from trazos import web
 from trazos.exercises import PENDING, RIGHT, WRONG
 from trazos.exercises.solutions import (BLANK, exercise_keys, fill_notebook, notebook_cells, open_question_keys,
                                         read_solutions, solutions_path)
@@ -47,11 +48,14 @@ def test_student_notebooks_have_blanks_and_no_solution(notebook):
 @pytest.mark.slow
 @pytest.mark.notebooks
 @pytest.mark.parametrize("notebook", WITH_EXERCISES, ids=lambda p: p.stem)
-def test_solved_notebook_runs_with_every_exercise_right(notebook):
-    nb = nbformat.reads(json.dumps(fill_notebook(json.loads(notebook.read_text(encoding="utf-8")),
-                                                 read_solutions(solutions_path(notebook)))), as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3",
+def test_solved_notebook_runs_with_every_exercise_right(notebook, executed_copies):
+    student = json.loads(notebook.read_text(encoding="utf-8"))
+    nb = nbformat.reads(json.dumps(fill_notebook(student, read_solutions(solutions_path(notebook)))), as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=True,
                    resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    # La copia ejecutada, con los ejercicios otra vez en blanco, para el sitio (tests/test_web.py).
+    (executed_copies / notebook.name).write_text(json.dumps(web.student_copy(nb, student), ensure_ascii=False),
+                                                 encoding="utf-8")
     verdicts = [line for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
                 if out.get("name") == "stdout" for line in out.get("text", "").splitlines()
                 if line.startswith((PENDING, WRONG, RIGHT))]

@@ -285,6 +285,37 @@ def test_prepare_notebook_replaces_widgets_and_drops_the_install_cell():
     assert list(data) == ["text/html"] and "data:image/png;base64" in data["text/html"]
 
 
+def test_student_copy_puts_the_blanks_back_and_keeps_every_other_output():
+    """Del cuaderno resuelto y ejecutado, la copia del estudiante: huecos en blanco, sin su salida."""
+    path = next(p for p in NOTEBOOKS if exercise_keys(p))
+    student = json.loads(path.read_text(encoding="utf-8"))
+    solutions = read_solutions(solutions_path(path))
+    solved = fill_notebook(student, solutions)
+    for number, cell in enumerate(solved["cells"]):  # «ejecutado»: cada celda de código con una salida
+        if cell["cell_type"] == "code":
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": f"celda {number}\n"}]
+            cell["execution_count"] = number
+    copy = web.student_copy(solved, student)
+    changed = 0
+    for number, (done, blank, result) in enumerate(zip(solved["cells"], student["cells"], copy["cells"])):
+        assert "".join(result["source"]) == "".join(blank["source"])
+        if result["cell_type"] != "code":
+            continue
+        if "".join(done["source"]) != "".join(blank["source"]):
+            changed += 1
+            assert result["outputs"] == [] and result["execution_count"] is None
+        else:
+            assert result["outputs"] == done["outputs"]
+    assert 1 <= changed <= len(exercise_keys(path))  # una celda por ejercicio, o menos si comparten celda
+    text = json.dumps(copy, ensure_ascii=False)
+    for key in exercise_keys(path):
+        for line in solutions[key].splitlines():
+            if line.strip() and not line.strip().startswith("#") and "=" in line:
+                assert line.strip() not in text, f"la solución de {key} sigue en la copia: {line.strip()}"
+    with pytest.raises(ValueError):
+        web.student_copy({"cells": solved["cells"][:-1]}, student)
+
+
 def test_web_command_refuses_a_folder_that_is_not_a_site(tmp_path, capsys):
     (tmp_path / "mio.txt").write_text("no lo borres")
     assert web.main(["--out", str(tmp_path), "--sin-progreso"]) == 1
@@ -335,18 +366,31 @@ def _expected_images(notebook):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, mnist_root, report):
+def site(tmp_path_factory, mnist_root, report, executed_copies):
+    """El sitio, construido con `build_site` a partir de copias ejecutadas de los cuadernos.
+
+    Las copias salen de TRAZOS_WEB_EXECUTED (una carpeta de `execute_notebooks`) o de las que
+    dejó test_solutions.py en esta sesión (los cuadernos resueltos, vueltos a su versión de
+    estudiante); los que falten (p. ej. con `-m "not notebooks"`) se ejecutan aquí.
+    """
     executed = os.environ.get("TRAZOS_WEB_EXECUTED")
     out = tmp_path_factory.mktemp("sitio") / "sitio"
     start = time.perf_counter()
-    if not executed:
-        executed = tmp_path_factory.mktemp("ejecutados")
-        os.environ.setdefault("TRAZOS_DATA", str(mnist_root))
-        web.execute_notebooks(executed, progress=False)
+    if executed:
+        origin = f"copias de {executed}"
+    else:
+        executed = executed_copies
+        missing = [path for path in NOTEBOOKS if not (executed / path.name).is_file()]
+        origin = (f"{len(NOTEBOOKS) - len(missing)} copias de test_solutions.py y {len(missing)} cuadernos "
+                  f"ejecutados ahora")
+        if missing:
+            os.environ.setdefault("TRAZOS_DATA", str(mnist_root))
+            web.execute_notebooks(executed, missing, progress=False)
+    executing = time.perf_counter() - start
     result = web.build_site(out, executed=executed, progress=False)
     seconds = time.perf_counter() - start
-    report(f"sitio: {result['páginas']} páginas, {decimal(result['bytes'] / 1e6, 1)} MB, {decimal(seconds, 0)} s "
-           f"({'copias de ' + str(executed) if os.environ.get('TRAZOS_WEB_EXECUTED') else 'ejecutados ahora'})")
+    report(f"sitio: {result['páginas']} páginas, {decimal(result['bytes'] / 1e6, 1)} MB, {decimal(seconds, 0)} s, "
+           f"{decimal(executing, 0)} s de ellos ejecutando ({origin})")
     return out, Path(executed), result, seconds
 
 

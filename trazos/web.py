@@ -4,7 +4,7 @@ Construye, sin internet, un sitio HTML con todo el curso:
 
 - cada cuaderno de notebooks/ ejecutado de principio a fin en un núcleo nuevo (o tomado de una
   carpeta de copias ya ejecutadas, `--ejecutados`), con todas sus salidas y figuras;
-- cada explorador (ipywidgets/anywidget) como su vista fija: la que tenía al terminar de
+- cada explorador (ipywidgets/anywidget) como su vista fija (`trazos.static_view`): la que tenía al terminar de
   ejecutarse el cuaderno, compuesta en HTML a partir del estado de sus widgets (imágenes PNG,
   textos y el valor de cada control). Sin JavaScript de widgets ni nada de fuera;
 - el glosario, la guía del profesorado y una portada que dice qué es el curso y en qué orden
@@ -29,20 +29,22 @@ import time
 from pathlib import Path
 
 from . import render
+from .static_view import prepare_notebook, static_widget_html  # la vista fija de los exploradores
 
-__all__ = ["NOTEBOOKS", "DOCS", "execute_notebooks", "static_widget_html", "prepare_notebook", "build_site",
-           "add_arguments", "run", "main"]
+__all__ = ["NOTEBOOKS", "DOCS", "execute_notebooks", "student_copy", "static_widget_html", "prepare_notebook",
+           "build_site", "add_arguments", "run", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 DOCS = ROOT / "docs"
 PUBLISHED_DOCS = ("glosario.md", "guia_docente.md", "publicar.md")  # la clave de respuestas se queda fuera
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 MARKER = ".sitio-trazos"  # fichero que deja el sitio: así se sabe que la carpeta se puede reemplazar
 
 
 def _notebooks(folder):
+    """Los cuadernos del curso de una carpeta, en orden; o la lista de rutas tal cual, si ya es una lista."""
+    if isinstance(folder, (list, tuple)):
+        return [Path(path) for path in folder]
     return sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
 
 
@@ -53,7 +55,8 @@ def _seconds(seconds):
 # --- Ejecutar los cuadernos ----------------------------------------------------------------------
 
 def execute_notebooks(out, notebooks=NOTEBOOKS, progress=True, timeout=1800):
-    """Ejecuta cada cuaderno de `notebooks` en un núcleo nuevo y guarda la copia ejecutada en `out`.
+    """Ejecuta cada cuaderno de `notebooks` (una carpeta o una lista de rutas) en un núcleo nuevo y
+    guarda la copia ejecutada en `out`.
 
     Guarda también el estado de los widgets (lo que dibuja cada explorador al terminar), del que
     sale su vista fija en el sitio. Devuelve las rutas de las copias. Un cuaderno que falla
@@ -90,203 +93,28 @@ def execute_notebooks(out, notebooks=NOTEBOOKS, progress=True, timeout=1800):
     return written
 
 
-# --- La vista fija de un explorador ---------------------------------------------------------------
+def student_copy(solved, student):
+    """La copia ejecutada de un cuaderno de estudiante, sacada de la de su versión resuelta.
 
-STATIC_NOTE = ("Vista fija del explorador, tal como quedó al ejecutar el cuaderno. Para mover los controles, "
-               "abre el cuaderno en Jupyter, Colab o Binder (los botones del principio de la página).")
-# Las propiedades de Layout de ipywidgets que se traducen tal cual a CSS.
-LAYOUT_CSS = ("width", "height", "min_width", "max_width", "margin", "padding", "border", "grid_template_columns",
-              "grid_template_rows", "grid_gap", "justify_content", "align_items", "align_self", "flex_flow", "flex")
-BOXES = {"VBoxModel": "column", "HBoxModel": "row", "BoxModel": "row", "GridBoxModel": "grid"}
-SLIDERS = {"IntSliderModel", "FloatSliderModel", "FloatLogSliderModel", "IntRangeSliderModel",
-           "FloatRangeSliderModel", "SelectionSliderModel", "SelectionRangeSliderModel"}
-CHOICES = {"DropdownModel", "SelectModel", "RadioButtonsModel", "ToggleButtonsModel"}
-
-
-def _model_id(reference):
-    return reference[len("IPY_MODEL_"):] if isinstance(reference, str) and reference.startswith("IPY_MODEL_") \
-        else reference
-
-
-def _style(parts):
-    text = "; ".join(f"{name}: {value}" for name, value in parts.items() if value not in (None, ""))
-    return f' style="{html.escape(text)}"' if text else ""
-
-
-def _layout_css(models, state):
-    layout = models.get(_model_id(state.get("layout")), {}).get("state", {})
-    css = {name.replace("_", "-"): layout.get(name) for name in LAYOUT_CSS if layout.get(name)}
-    if layout.get("display") == "none" or layout.get("visibility") == "hidden":
-        css["display"] = "none"
-    return css
-
-
-def _buffers(model):
-    return {tuple(b["path"]): b["data"] for b in model.get("buffers", []) if b.get("encoding", "base64") == "base64"}
-
-
-def _description(state):
-    text = state.get("description") or ""
-    return f"<span class='trazos-fijo-etiqueta'>{html.escape(text)}</span>" if text else ""
-
-
-def _number(value):
-    return render.decimal(value, 2) if isinstance(value, float) else html.escape(str(value))
-
-
-def _output_html(outputs):
-    """Las salidas de un widget Output (texto, HTML o imágenes)."""
-    parts = []
-    for out in outputs:
-        if out.get("output_type") == "stream":
-            parts.append(f"<pre>{html.escape(''.join(out.get('text', '')))}</pre>")
-            continue
-        data = out.get("data", {})
-        if "image/png" in data:
-            parts.append(f"<img alt='figura' src='data:image/png;base64,{''.join(data['image/png']).strip()}'>")
-        elif "text/html" in data:
-            parts.append("".join(data["text/html"]))
-        elif "text/plain" in data:
-            parts.append(f"<pre>{html.escape(''.join(data['text/plain']))}</pre>")
-    return "".join(parts)
-
-
-def _canvas_svg(state, classes):
-    """El lienzo (DrawingCanvas) como SVG: fondo negro y cada trazo en blanco, con su grosor de lápiz."""
-    size, pen = int(state.get("size") or 280), float(state.get("pen") or 18)
-    lines = []
-    for stroke in state.get("strokes") or []:
-        points = [(float(x), float(y)) for x, y in stroke]
-        if len(points) == 1:
-            points = points * 2  # un punto suelto: un segmento de largo 0, que se ve como un círculo
-        coordinates = " ".join(f"{x:g},{y:g}" for x, y in points)
-        lines.append(f"<polyline points='{coordinates}' fill='none' stroke='#fff' stroke-width='{pen:g}' "
-                     f"stroke-linecap='round' stroke-linejoin='round'/>")
-    return (f"<svg class='{html.escape(classes)} trazos-fijo-lienzo' role='img' aria-label='el lienzo con lo dibujado' "
-            f"viewBox='0 0 {size} {size}' width='{size}' height='{size}' style='max-width:100%;height:auto;"
-            f"background:#000'>{''.join(lines)}</svg>")
-
-
-def _widget_html(models, model_id, depth=0):
-    """El HTML fijo de un widget y de sus hijos, a partir del estado guardado en el cuaderno."""
-    model = models.get(_model_id(model_id))
-    if model is None or depth > 50:
-        return ""
-    name, state = model.get("model_name", ""), model.get("state", {})
-    css = _layout_css(models, state)
-    classes = " ".join(["trazos-fijo", *state.get("_dom_classes", [])])
-    if name in BOXES:
-        children = "".join(_widget_html(models, child, depth + 1) for child in state.get("children", []))
-        direction = BOXES[name]
-        css = ({"display": "grid"} if direction == "grid" else
-               {"display": "flex", "flex-direction": direction, "flex-wrap": "wrap" if direction == "row" else None,
-                "gap": "0.5em"}) | css
-        return f"<div class='{html.escape(classes)}'{_style(css)}>{children}</div>"
-    if name in ("HTMLModel", "HTMLMathModel"):
-        return f"<div class='{html.escape(classes)}'{_style(css)}>{_description(state)}{state.get('value', '')}</div>"
-    if name == "LabelModel":
-        return f"<div class='{html.escape(classes)}'{_style(css)}>{html.escape(str(state.get('value', '')))}</div>"
-    if name == "ImageModel":
-        data = _buffers(model).get(("value",))
-        if not data:
-            return ""
-        kind = state.get("format", "png")
-        size = {"width": f"{state['width']}px" if str(state.get("width", "")).isdigit() else None}
-        return (f"<img class='{html.escape(classes)}' alt='imagen del explorador' "
-                f"src='data:image/{html.escape(kind)};base64,{data}'{_style(size | css | {'max-width': '100%'})}>")
-    if name in SLIDERS:
-        value = state.get("value")
-        if name.startswith("Selection"):
-            labels = state.get("_options_labels", [])
-            index = state.get("index")
-            shown = " – ".join(labels[i] for i in index) if isinstance(index, list) else \
-                (labels[index] if isinstance(index, int) and index < len(labels) else "")
-            low, high, position = 0, max(len(labels) - 1, 1), index if isinstance(index, int) else 0
-        else:
-            shown = " – ".join(_number(v) for v in value) if isinstance(value, list) else _number(value)
-            low, high = state.get("min", 0), state.get("max", 100)
-            position = value[0] if isinstance(value, list) else value
-        return (f"<div class='{html.escape(classes)} trazos-fijo-control'{_style(css)}>{_description(state)}"
-                f"<input type='range' disabled aria-label='{html.escape(state.get('description') or 'control')}' "
-                f"min='{low}' max='{high}' value='{position}'> <b>{shown}</b></div>")
-    if name in CHOICES:
-        labels, index = state.get("_options_labels", []), state.get("index")
-        if name == "ToggleButtonsModel":
-            buttons = "".join(f"<span class='trazos-fijo-boton{' elegido' if i == index else ''}'>{html.escape(label)}"
-                              f"</span>" for i, label in enumerate(labels))
-            return (f"<div class='{html.escape(classes)} trazos-fijo-control'{_style(css)}>{_description(state)}"
-                    f"{buttons}</div>")
-        chosen = labels[index] if isinstance(index, int) and index < len(labels) else ""
-        return (f"<div class='{html.escape(classes)} trazos-fijo-control'{_style(css)}>{_description(state)}"
-                f"<span class='trazos-fijo-boton elegido'>{html.escape(chosen)} ▾</span></div>")
-    if name in ("ButtonModel", "ToggleButtonModel", "CheckboxModel"):
-        style = models.get(_model_id(state.get("style")), {}).get("state", {})
-        colour = {"background": style.get("button_color"), "color": style.get("text_color"),
-                  "font-weight": style.get("font_weight")}
-        mark = ("☑ " if state.get("value") else "☐ ") if name == "CheckboxModel" else ""
-        return (f"<span class='{html.escape(classes)} trazos-fijo-boton'{_style(css | colour)}>"
-                f"{mark}{html.escape(state.get('description', ''))}</span>")
-    if name in ("FloatProgressModel", "IntProgressModel"):  # la barra de tqdm al entrenar
-        return (f"<progress class='{html.escape(classes)}' max='{state.get('max', 100)}' "
-                f"value='{state.get('value', 0)}'{_style(css)}></progress>")
-    if name == "OutputModel":
-        return f"<div class='{html.escape(classes)}'{_style(css)}>{_output_html(state.get('outputs', []))}</div>"
-    if name == "AnyModel" and "strokes" in state:  # el lienzo de «dibuja tu dígito», con lo que se dibujó
-        return _canvas_svg(state, classes)
-    if name == "AnyModel":
-        return (f"<div class='{html.escape(classes)} trazos-fijo-lienzo'{_style(css)}>Este control solo funciona "
-                f"con el cuaderno abierto y en marcha.</div>")
-    return ""  # modelos sin vista propia (estilos, Layout) o desconocidos
-
-
-def static_widget_html(state, model_id):
-    """La vista fija (HTML autónomo, sin JavaScript) del widget `model_id` según el estado `state`.
-
-    `state` es el diccionario `metadata.widgets["application/vnd.jupyter.widget-state+json"]`
-    que guarda nbclient al ejecutar un cuaderno; las imágenes van dentro, en base64.
+    `solved` es el cuaderno con las soluciones de `soluciones/` dentro (`fill_notebook`), ya
+    ejecutado; `student`, el cuaderno tal como lo abre el estudiante. Cada celda que las
+    soluciones cambiaron (las de los ejercicios) vuelve a ser la del estudiante, con su hueco y
+    sin salidas, como la verá al abrirla; las demás conservan sus salidas. Así el sitio no enseña
+    ninguna solución, y las pruebas no ejecutan cada cuaderno dos veces (ver tests/test_web.py).
     """
-    models = state.get("state", {})
-    body = _widget_html(models, model_id)
-    root = models.get(_model_id(model_id), {}).get("state", {})
-    if not any(css.endswith("-explorer") for css in root.get("_dom_classes", [])):  # p. ej. la barra de tqdm
-        return f"<div class='trazos-widget-fijo'>{body}</div>"
-    return (f"<div class='trazos-vista-fija'><p class='trazos-vista-fija-nota'>{html.escape(STATIC_NOTE)}</p>"
-            f"{body}</div>")
+    import copy
 
-
-# --- Los cuadernos, listos para el sitio ------------------------------------------------------
-
-def prepare_notebook(notebook):
-    """El cuaderno ejecutado (diccionario de nbformat), listo para publicar.
-
-    Cada salida de widget pasa a ser su vista fija en HTML; sin estado guardado, una nota en su
-    lugar. Se quita el estado de los widgets (así myst-nb no carga su JavaScript de internet) y la
-    celda que instala el curso en Colab, que en el sitio no dice nada.
-    """
-    from .badges import INSTALL_TAG
-
-    notebook = json.loads(json.dumps(notebook))  # copia profunda
-    metadata = notebook.get("metadata", {})
-    state = metadata.pop("widgets", {}).get(WIDGET_STATE, {})
-    cells = []
-    for cell in notebook["cells"]:
-        if INSTALL_TAG in cell.get("metadata", {}).get("tags", []):
-            continue
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            view = data.pop(WIDGET_VIEW, None)
-            if view is None:
-                continue
-            if state and view.get("model_id") in state.get("state", {}):
-                data.clear()
-                data["text/html"] = static_widget_html(state, view["model_id"])
-            else:
-                data.clear()
-                data["text/html"] = (f"<div class='trazos-vista-fija'><p class='trazos-vista-fija-nota'>"
-                                     f"Aquí va un explorador interactivo: {html.escape(STATIC_NOTE.split('. ', 1)[1])}"
-                                     f"</p></div>")
-        cells.append(cell)
-    notebook["cells"] = cells
+    if len(solved["cells"]) != len(student["cells"]):
+        raise ValueError("El cuaderno resuelto y el del estudiante no tienen las mismas celdas.")
+    notebook = copy.deepcopy(solved)
+    for index, (done, blank) in enumerate(zip(solved["cells"], student["cells"])):
+        if done["cell_type"] != blank["cell_type"]:
+            raise ValueError(f"La celda {index} no es del mismo tipo en los dos cuadernos.")
+        if "".join(done["source"]) != "".join(blank["source"]):
+            cell = copy.deepcopy(blank)
+            if cell["cell_type"] == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+            notebook["cells"][index] = cell
     return notebook
 
 
@@ -332,6 +160,7 @@ div.cell_output .output.text_html { overflow-x: auto; max-width: 100%; }
 div.cell_output { overflow-x: auto; max-width: 100%; }
 /* En un móvil, un nombre largo en `código` dentro de un párrafo se parte en vez de ensanchar la página. */
 p code, li code, td code { overflow-wrap: anywhere; word-break: break-word; }
+p code span.pre, li code span.pre, td code span.pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 table.table { display: block; overflow-x: auto; max-width: 100%; }
 """
 
