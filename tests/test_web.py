@@ -365,6 +365,15 @@ def _expected_images(notebook):
     return sum("image/png" in out.get("data", {}) for cell in notebook["cells"] for out in cell.get("outputs", []))
 
 
+def _widgets(notebook):
+    """(salidas que son un widget, si alguna es un explorador del curso) del cuaderno ejecutado."""
+    views = sum(web.WIDGET_VIEW in out.get("data", {}) for cell in notebook["cells"] for out in cell.get("outputs", []))
+    state = notebook.get("metadata", {}).get("widgets", {}).get(web.WIDGET_STATE, {}).get("state", {})
+    explorers = any(css.endswith("-explorer") for model in state.values()
+                    for css in model.get("state", {}).get("_dom_classes", []))
+    return views, explorers
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, mnist_root, report, executed_copies):
     """El sitio, construido con `build_site` a partir de copias ejecutadas de los cuadernos.
@@ -454,7 +463,10 @@ def test_the_site_opens_in_chromium(site, screenshots, report):
                         floor = _expected_images(notebook)
                         count = page.evaluate("document.querySelectorAll('article img').length")
                         assert floor >= 1 and count >= floor, f"{name}: {count} imágenes; el cuaderno tiene {floor}"
-                        if "widget-view" in json.dumps(notebook):
+                        views, explorers = _widgets(notebook)  # cada widget, en su sitio y fijo
+                        shown = page.locator(".trazos-vista-fija, .trazos-widget-fijo").count()
+                        assert shown >= views, f"{name}: {shown} widgets fijos; el cuaderno tiene {views}"
+                        if explorers:
                             assert page.locator(".trazos-vista-fija").count() >= 1, f"{name}: sin vista fija"
                     links.update(page.evaluate(LINKS))
                 if width == PHONE:
