@@ -210,6 +210,35 @@ def test_no_thread_left_after_close_or_when_forgotten(small16):
     gc.collect()
     thread.join(timeout=5)
     assert not thread.is_alive()
+    deadline = time.monotonic() + 5  # y el hilo de medir, también
+    while live_threads() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not live_threads()
+
+
+@pytest.mark.slow
+def test_every_shot_is_measured_with_its_own_weights(small16):
+    """El hilo de medir pone a cada foto el acierto y la pérdida en test de sus propios pesos: los
+    mismos números que da PyTorch a mano con el state de la foto, aunque la red ya haya seguido."""
+    train, test = small16
+    engine = live.LiveTraining(trazos.CNN(), train, test, epochs=10, batch_size=32, every=5, test_size=100)
+    try:
+        timeline = engine.step(30)
+        assert [s["step"] for s in timeline] == [0, 5, 10, 15, 20, 25, 30]
+        images, labels = test[:100]
+        reference = trazos.CNN()
+        for shot in timeline:
+            reference.load_state_dict(shot["state"])
+            reference.eval()
+            with torch.no_grad():
+                logits = reference(images)
+            assert shot["test_acc"] == pytest.approx(float((logits.argmax(1) == labels).float().mean()))
+            assert shot["test_loss"] == pytest.approx(float(torch.nn.functional.cross_entropy(logits, labels)),
+                                                      rel=1e-5)
+            assert torch.allclose(shot["probs"], torch.softmax(logits, dim=1), atol=1e-6)
+        assert len({s["test_loss"] for s in timeline}) == len(timeline)  # cada una, la suya
+    finally:
+        engine.close()
 
 
 def test_bad_arguments_speak_spanish(small16):

@@ -191,9 +191,13 @@ class Painter:
         timeline = self.engine.timeline
         if index is not None:
             shot = dict(timeline[index])
-            shot["panel_probs"] = shot["probs"][:self.panel]
+            if shot["probs"] is None:  # aún sin medir (el hilo de medir va unos milisegundos detrás)
+                self.viewer.load_state_dict(shot["state"])
+                shot["panel_probs"] = probabilities(outputs(self.viewer, self.images))
+            else:
+                shot["panel_probs"] = shot["probs"][:self.panel]
             shot["timeline"] = timeline[:index + 1]
-            shot["recorded"] = shot
+            shot["recorded"] = _measured(timeline[:index + 1])
             shot["scrubbed"] = index < len(timeline) - 1  # una foto del pasado: la línea gris marca cuál
             return shot
         shot = self.engine.live_state()
@@ -201,7 +205,7 @@ class Painter:
         self.viewer.load_state_dict(shot["state"])
         shot["panel_probs"] = probabilities(outputs(self.viewer, self.images))
         recorded = [s for s in timeline if s["step"] <= shot["step"]] or timeline[:1]
-        shot["timeline"], shot["recorded"] = recorded, recorded[-1]
+        shot["timeline"], shot["recorded"] = recorded, _measured(recorded)
         return shot
 
     def stages(self):
@@ -283,6 +287,11 @@ class Painter:
             f"acierto {render.percent(recorded['test_acc'])}",
             confusion_picture(self.engine.test_labels, recorded["probs"].argmax(dim=1))))
         return pictures
+
+
+def _measured(timeline):
+    """La última foto de `timeline` con su acierto en test ya medido (la del paso 0 siempre lo está)."""
+    return next((s for s in reversed(timeline) if s["probs"] is not None), timeline[0])
 
 
 def _painter(source):

@@ -231,7 +231,8 @@ class TrainingExplorer(widgets.VBox):
     def _version(self):
         scrubbing = not self.scrubber.disabled and self.scrubber.value < len(self.engine.timeline) - 1
         # («foto», índice) y no `scrubbing and valor`: la foto 0 valdría False y no se distinguiría de «en vivo»
-        return (self.engine.steps, len(self.engine.timeline), ("foto", self.scrubber.value) if scrubbing else None,
+        return (self.engine.steps, len(self.engine.timeline), self.engine.control.measured,
+                ("foto", self.scrubber.value) if scrubbing else None,
                 self.layer.value,
                 self.digit.value, self.stage.value)
 
@@ -258,7 +259,7 @@ class TrainingExplorer(widgets.VBox):
         stale = lambda: generation < self._generation  # noqa: E731 - ya se pidió otro dibujo
         try:
             with self.painter.lock:
-                index = version[2][1] if version[2] is not None else None
+                index = version[3][1] if version[3] is not None else None
                 frame = self.painter.frame(index)
                 layer = self.layer.value if self.engine.layers else None
                 pictures = self.painter.pictures(frame, layer, self.digit.value, self.stage.value, cancelled=stale)
