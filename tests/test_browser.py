@@ -347,8 +347,8 @@ def loaded(selector):
             f" return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0); }}")
 
 
-def open_and_run(browser, url):
-    """Abre el cuaderno, lo ejecuta entero y comprueba que no da errores; devuelve la página."""
+def run_all(browser, url, timeout=RUN_TIMEOUT):
+    """Abre el cuaderno de `url`, pulsa «Run All», espera a que acabe sin errores y devuelve la página."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     page = browser.new_page(viewport={"width": 1500, "height": 1200})
     page.goto(url, timeout=90_000)
@@ -365,9 +365,16 @@ def open_and_run(browser, url):
         except PlaywrightTimeout:
             if attempt == 2:
                 raise
-    page.wait_for_function(ALL_DONE, timeout=RUN_TIMEOUT * 1000, polling=500)
+    page.wait_for_function(ALL_DONE, timeout=timeout * 1000, polling=500)
     errors = page.evaluate(ERRORS)
     assert not errors, f"El cuaderno dio errores al ejecutarse: {errors}"
+    assert "Error displaying widget" not in page.inner_text("body")
+    return page
+
+
+def open_and_run(browser, url):
+    """El cuaderno 08 entero (`run_all`), con sus seis exploradores y el lienzo dibujados."""
+    page = run_all(browser, url)
     for name in EXPLORERS:  # los seis exploradores están dibujados
         page.locator(f".trazos-{name}-explorer").first.wait_for(state="attached", timeout=60_000)
     page.locator(".trazos-draw-explorer canvas").wait_for(state="attached", timeout=60_000)

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from test_browser import (ALL_DONE, ERRORS, IMAGE_BYTES, KERNEL_READY, STARTED, browser, chromium,  # noqa: F401
-                          jupyter_server, report, screenshots)
+from test_browser import (IMAGE_BYTES, browser, chromium, jupyter_server, report, run_all,  # noqa: F401
+                          screenshots)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -25,22 +25,7 @@ SCATTER = f"{EMBEDDING} img.trazos-scatter"
 
 
 def run_notebook(browser, url):
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    page = browser.new_page(viewport={"width": 1500, "height": 1200})
-    page.goto(url, timeout=90_000)
-    page.wait_for_function(KERNEL_READY, timeout=90_000)
-    for attempt in (1, 2):  # como en test_browser.open_and_run: «Run All» otra vez si no empieza
-        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-        try:
-            page.wait_for_function(STARTED, timeout=60_000, polling=500)
-            break
-        except PlaywrightTimeout:
-            if attempt == 2:
-                raise
-    page.wait_for_function(ALL_DONE, timeout=600_000, polling=500)
-    assert not page.evaluate(ERRORS), page.evaluate(ERRORS)
-    assert "Error displaying widget" not in page.inner_text("body")
-    return page
+    return run_all(browser, url, timeout=600)
 
 
 def image_bytes(page, selector):

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from test_browser import (ALL_DONE, ERRORS, IMAGE_BYTES, KERNEL_READY, STARTED, browser, chromium,  # noqa: F401
-                          jupyter_server, report, screenshots, src)
+from test_browser import (IMAGE_BYTES, browser, chromium, jupyter_server, report, run_all,  # noqa: F401
+                          screenshots, src)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,22 +47,8 @@ WATCH = """(root) => {
 
 
 def run_notebook(browser, url):
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    page = browser.new_page(viewport={"width": 1500, "height": 1200})
-    page.goto(url, timeout=90_000)
-    page.wait_for_function(KERNEL_READY, timeout=90_000)
-    for attempt in (1, 2):  # como en test_browser.open_and_run: «Run All» otra vez si no empieza
-        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-        try:
-            page.wait_for_function(STARTED, timeout=60_000, polling=500)
-            break
-        except PlaywrightTimeout:
-            if attempt == 2:
-                raise
-    page.wait_for_function(ALL_DONE, timeout=300_000, polling=500)
-    assert not page.evaluate(ERRORS), page.evaluate(ERRORS)
+    page = run_all(browser, url, timeout=300)
     page.locator(KERNELS).first.wait_for(state="attached", timeout=60_000)
-    assert "Error displaying widget" not in page.inner_text("body")
     return page
 
 

@@ -29,6 +29,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
+from test_browser import report  # noqa: F401 - la misma línea impresa aunque pytest capture la salida
 from trazos import badges, web
 from trazos.render import decimal
 from trazos.classroom import notebook_imports
@@ -401,16 +402,6 @@ def site(tmp_path_factory, mnist_root, report, executed_copies):
     report(f"sitio: {result['páginas']} páginas, {decimal(result['bytes'] / 1e6, 1)} MB, {decimal(seconds, 0)} s, "
            f"{decimal(executing, 0)} s de ellos ejecutando ({origin})")
     return out, Path(executed), result, seconds
-
-
-@pytest.fixture(scope="module")
-def report(request):
-    manager = request.config.pluginmanager.getplugin("capturemanager")
-
-    def say(line):
-        with manager.global_and_fixture_disabled():
-            print(f"\n{line}")
-    return say
 
 
 @pytest.fixture(scope="module")

@@ -205,12 +205,10 @@ def run(args):
 
 
 def main(argv=None):
-    from .arguments import SpanishArgumentParser, SpanishHelpFormatter
+    from .arguments import SpanishArgumentParser
     parser = SpanishArgumentParser(
-        prog="trazos insignias", formatter_class=SpanishHelpFormatter, add_help=False,
+        prog="trazos insignias",
         description="Pone en cada cuaderno las insignias de Colab y Binder y la celda que instala el curso "
                     "donde falta.")
-    parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
-    add_arguments(parser)
-    parser._optionals.title = "opciones"
+    add_arguments(parser)  # con la ayuda y los títulos en español de SpanishArgumentParser
     return run(parser.parse_args(argv))

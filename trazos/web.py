@@ -423,16 +423,14 @@ def run(args):
 
 
 def main(argv=None):
-    from .arguments import SpanishArgumentParser, SpanishHelpFormatter
+    from .arguments import SpanishArgumentParser
     parser = SpanishArgumentParser(
-        prog="trazos web", formatter_class=SpanishHelpFormatter, add_help=False,
+        prog="trazos web",
         description="Construye, sin internet, el curso como sitio web estático: cada cuaderno ejecutado con sus "
                     "figuras, el glosario, la guía del profesorado y una portada.",
         epilog="Ejemplo: python -m trazos web --out sitio. Luego abre sitio/index.html o publica la carpeta en "
                "cualquier alojamiento de páginas estáticas (docs/publicar.md).")
-    parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
-    add_arguments(parser)
-    parser._optionals.title = "opciones"
+    add_arguments(parser)  # con la ayuda y los títulos en español de SpanishArgumentParser
     return run(parser.parse_args(argv))
 
 
