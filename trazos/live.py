@@ -14,7 +14,7 @@ esas 200 pasadas (medido: sin esto, grabar la timeline costaba un 18 % del entre
 Hasta que se mide, una foto tiene test_acc, test_loss y probs a None; `wait()` y `step()`
 no vuelven hasta que todas están medidas. Los hilos no guardan una referencia fuerte al motor
 mientras esperan: si el motor desaparece, o el intérprete termina (el núcleo se apaga), un
-`weakref.finalize` los despierta y terminan. `close()` los para y los espera.
+`weakref.finalize` los despierta y terminan (`live_threads`). `close()` los para y los espera.
 
 Sin efectos escondidos: los pesos iniciales salen de la semilla dentro de `runner.keep_rng`
 (no se consume el generador global), el orden de los lotes de un generador propio, y el
@@ -35,6 +35,7 @@ from .checks import check_network
 from .errors import TrazosTypeError, TrazosValueError
 from .models import conv_layers
 from .runner import device_of, inspecting, keep_rng, log_probabilities, outputs, probabilities, training_mode
+from .live_threads import Control, measurer, shutdown, worker
 from .training import train_step
 
 __all__ = ["OPTIMIZERS", "DEFAULT_LR", "LiveTraining", "make_live_optimizer", "small_data", "fresh_weights"]
@@ -86,94 +87,6 @@ def _positive_int(value, name):
     return value
 
 
-class _Control:
-    """Lo que comparten el motor y su hilo: el cerrojo de los pesos, la condición y las órdenes."""
-
-    def __init__(self):
-        self.lock = threading.RLock()  # los pesos: un paso entero, o una copia entera
-        self.shots = threading.Lock()  # la lista de fotos: leerla no espera a que acabe un paso
-        self.readers = 0  # hilos esperando `lock` para copiar los pesos (la vista)
-        self.cond = threading.Condition()
-        self.running = False  # hay orden de entrenar
-        self.busy = False  # el hilo está dentro de un paso
-        self.budget = None  # pasos que quedan de un `step(n)` (None: hasta el final)
-        self.closed = False
-        self.error = None
-        self.pending = collections.deque()  # fotos sin medir aún (las mide `_measurer`), con `cond`
-        self.measuring = False  # el hilo de medir está con una foto
-        self.measured = 0  # fotos medidas desde el último reinicio (la vista redibuja cuando cambia)
-
-
-def _shutdown(control, *threads):
-    """Para los hilos (al cerrar, al desaparecer el motor o al terminar el intérprete)."""
-    with control.cond:
-        control.closed = True
-        control.running = False
-        control.cond.notify_all()
-    for thread in threads:
-        if thread.is_alive() and thread is not threading.current_thread():
-            thread.join(timeout=5)
-
-
-def _measurer(control, engine_ref):
-    """El hilo de medir: toma cada foto pendiente y le pone su acierto en test (ver el principio)."""
-    torch.set_num_threads(1)
-    while True:
-        with control.cond:
-            while not control.pending and not control.closed:
-                control.cond.wait()
-            if control.closed:
-                return
-            shot = control.pending.popleft()
-            control.measuring = True
-        engine = engine_ref()
-        try:
-            if engine is None:
-                return
-            engine._measure(shot)
-        except Exception as error:  # noqa: BLE001 - se enseña en wait(), como los del entrenamiento
-            control.error = error
-        finally:
-            del engine
-            with control.cond:
-                control.measuring = False
-                control.cond.notify_all()
-
-
-def _worker(control, engine_ref):
-    """El bucle del hilo: espera órdenes y da pasos. Solo tiene el motor mientras da un paso."""
-    torch.set_num_threads(1)  # solo para este hilo (OpenMP lo guarda por hilo): el otro núcleo, para la vista
-    while True:
-        with control.cond:
-            while not control.running and not control.closed:
-                control.cond.wait()
-            if control.closed:
-                return
-            control.busy = True
-        engine = engine_ref()
-        try:
-            if engine is None:
-                return
-            finished = engine._advance()
-        except Exception as error:  # noqa: BLE001 - se guarda y se enseña; el hilo no muere en silencio
-            control.error, finished = error, True
-        finally:
-            del engine
-            with control.cond:
-                control.busy = False
-                if control.budget is not None:
-                    control.budget -= 1
-                    if control.budget <= 0:
-                        control.running, control.budget = False, None
-                control.cond.notify_all()
-        if control.readers:  # alguien espera para copiar los pesos: que lo consiga antes del siguiente paso
-            time.sleep(0.0002)
-        if finished:
-            with control.cond:
-                control.running, control.budget = False, None
-                control.cond.notify_all()
-
-
 class LiveTraining:
     """Entrena `model` (la red del estudiante, en su sitio) sobre `train` en un hilo aparte.
 
@@ -203,13 +116,13 @@ class LiveTraining:
         self.test_images, self.test_labels = test[:min(_positive_int(test_size, "test_size"), len(test))]
         check_network(model, train[:2][0])  # una red que no encaja: el error en español, aquí y no en el hilo
         self.layers = conv_layers(model)
-        self.control = _Control()
+        self.control = Control()
         self._probe = copy.deepcopy(model)  # la copia con la que se miden las fotos, en el hilo de medir
-        self._thread = threading.Thread(target=_worker, args=(self.control, weakref.ref(self)),
+        self._thread = threading.Thread(target=worker, args=(self.control, weakref.ref(self)),
                                         name="trazos-live-training", daemon=True)
-        self._measure_thread = threading.Thread(target=_measurer, args=(self.control, weakref.ref(self)),
+        self._measure_thread = threading.Thread(target=measurer, args=(self.control, weakref.ref(self)),
                                                 name="trazos-live-measure", daemon=True)
-        self._finalizer = weakref.finalize(self, _shutdown, self.control, self._thread,
+        self._finalizer = weakref.finalize(self, shutdown, self.control, self._thread,
                                            self._measure_thread)  # también al salir
         self._initial = None if seed is not None else self._copy_state()
         self._restart()

@@ -1,0 +1,105 @@
+"""Los hilos del entrenamiento en vivo (`live.LiveTraining`): el que entrena y el que mide.
+
+- `worker` espera órdenes (`Control.running`, `budget`) y da pasos con `engine._advance()`.
+- `measurer` toma cada foto pendiente y le pone su acierto en test (`engine._measure`).
+- `shutdown` los despierta y los espera: al cerrar, al desaparecer el motor o al salir.
+
+Ninguno guarda una referencia fuerte al motor mientras espera (solo un `weakref`), así que
+un motor olvidado se recoge y su finalizador los para.
+"""
+
+import collections
+import threading
+import time
+
+import torch
+
+__all__ = ["Control", "shutdown", "measurer", "worker"]
+
+
+class Control:
+    """Lo que comparten el motor y su hilo: el cerrojo de los pesos, la condición y las órdenes."""
+
+    def __init__(self):
+        self.lock = threading.RLock()  # los pesos: un paso entero, o una copia entera
+        self.shots = threading.Lock()  # la lista de fotos: leerla no espera a que acabe un paso
+        self.readers = 0  # hilos esperando `lock` para copiar los pesos (la vista)
+        self.cond = threading.Condition()
+        self.running = False  # hay orden de entrenar
+        self.busy = False  # el hilo está dentro de un paso
+        self.budget = None  # pasos que quedan de un `step(n)` (None: hasta el final)
+        self.closed = False
+        self.error = None
+        self.pending = collections.deque()  # fotos sin medir aún (las mide `measurer`), con `cond`
+        self.measuring = False  # el hilo de medir está con una foto
+        self.measured = 0  # fotos medidas desde el último reinicio (la vista redibuja cuando cambia)
+
+
+def shutdown(control, *threads):
+    """Para los hilos (al cerrar, al desaparecer el motor o al terminar el intérprete)."""
+    with control.cond:
+        control.closed = True
+        control.running = False
+        control.cond.notify_all()
+    for thread in threads:
+        if thread.is_alive() and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+
+def measurer(control, engine_ref):
+    """El hilo de medir: toma cada foto pendiente y le pone su acierto en test (ver el principio)."""
+    torch.set_num_threads(1)
+    while True:
+        with control.cond:
+            while not control.pending and not control.closed:
+                control.cond.wait()
+            if control.closed:
+                return
+            shot = control.pending.popleft()
+            control.measuring = True
+        engine = engine_ref()
+        try:
+            if engine is None:
+                return
+            engine._measure(shot)
+        except Exception as error:  # noqa: BLE001 - se enseña en wait(), como los del entrenamiento
+            control.error = error
+        finally:
+            del engine
+            with control.cond:
+                control.measuring = False
+                control.cond.notify_all()
+
+
+def worker(control, engine_ref):
+    """El bucle del hilo: espera órdenes y da pasos. Solo tiene el motor mientras da un paso."""
+    torch.set_num_threads(1)  # solo para este hilo (OpenMP lo guarda por hilo): el otro núcleo, para la vista
+    while True:
+        with control.cond:
+            while not control.running and not control.closed:
+                control.cond.wait()
+            if control.closed:
+                return
+            control.busy = True
+        engine = engine_ref()
+        try:
+            if engine is None:
+                return
+            finished = engine._advance()
+        except Exception as error:  # noqa: BLE001 - se guarda y se enseña; el hilo no muere en silencio
+            control.error, finished = error, True
+        finally:
+            del engine
+            with control.cond:
+                control.busy = False
+                if control.budget is not None:
+                    control.budget -= 1
+                    if control.budget <= 0:
+                        control.running, control.budget = False, None
+                control.cond.notify_all()
+        if control.readers:  # alguien espera para copiar los pesos: que lo consiga antes del siguiente paso
+            time.sleep(0.0002)
+        if finished:
+            with control.cond:
+                control.running, control.budget = False, None
+                control.cond.notify_all()
