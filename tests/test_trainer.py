@@ -103,13 +103,14 @@ def test_contract_on_student_networks(mnist_root, name):
 @pytest.mark.slow
 def test_pause_stops_the_weights_and_step_moves_exactly(small16):
     train, test = small16
-    engine = live.LiveTraining(trazos.CNN(), train, test, epochs=20, batch_size=16, every=10)
+    # 200 épocas (8000 pasos): en 0,3 s no termina ni en una máquina mucho más rápida.
+    engine = live.LiveTraining(trazos.CNN(), train, test, epochs=200, batch_size=16, every=10)
     try:
         engine.play()
         time.sleep(0.3)
         engine.pause()
         paused_at, frozen = engine.steps, weights(engine.model)
-        assert paused_at > 0 and not engine.running
+        assert paused_at > 0 and not engine.running and not engine.finished
         time.sleep(0.3)
         assert engine.steps == paused_at and same(frozen, weights(engine.model))
         engine.step(3)
@@ -169,7 +170,8 @@ def test_same_weights_as_plain_train_step(small16, optimizer):
 @pytest.mark.slow
 def test_controls_act_on_the_running_training(small16):
     train, test = small16
-    explorer = widgets.training_explorer(trazos.CNN(), train, test, epochs=5, every=2)
+    # 50 épocas (1000 pasos): en los 0,3 s de ▶ no puede terminar, y «Un paso» tiene pasos que dar.
+    explorer = widgets.training_explorer(trazos.CNN(), train, test, epochs=50, every=2)
     try:
         explorer.lr.value = 0.01
         explorer.batch_size.value = 32
@@ -183,7 +185,7 @@ def test_controls_act_on_the_running_training(small16):
         time.sleep(0.3)
         explorer.pause_button.click()
         moved = explorer.steps
-        assert moved > 4 and not explorer.engine.running
+        assert moved > 4 and not explorer.engine.running and not explorer.engine.finished
         explorer.step_button.click()
         assert explorer.steps == moved + 1
         explorer.reset_button.click()
