@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -372,11 +373,42 @@ def run_all(browser, url, timeout=RUN_TIMEOUT):
     return page
 
 
+# El texto de la salida de la celda que crea el explorador `name` (para decir qué se ve en su lugar),
+# y volver a ejecutar esa celda sola.
+EXPLORER_CELL = """(name) => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const index = panel.content.widgets.findIndex(c => c.model.type === 'code'
+        && c.model.sharedModel.getSource().includes(name + '_explorer('));
+    return index < 0 ? null : {index, shown: panel.content.widgets[index].outputArea.node.innerText.slice(0, 300)};
+}"""
+RUN_CELL = """(index) => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    panel.content.activeCellIndex = index;
+    window.jupyterapp.commands.execute('notebook:run-cell');
+}"""
+
+
 def open_and_run(browser, url):
-    """El cuaderno 08 entero (`run_all`), con sus seis exploradores y el lienzo dibujados."""
+    """El cuaderno 08 entero (`run_all`), con sus seis exploradores y el lienzo dibujados.
+
+    JupyterLab 4 a veces no llega a dibujar un widget cuya salida ya está («Loading widget...»,
+    ipywidgets #3823, #3968): le pasó una vez en la CI a un explorador de este cuaderno, con la
+    celda terminada y sin errores. Como haría quien lo ve, se vuelve a ejecutar esa celda una vez,
+    con un aviso que dice qué se veía en su lugar; si tampoco aparece, la prueba falla.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     page = run_all(browser, url)
     for name in EXPLORERS:  # los seis exploradores están dibujados
-        page.locator(f".trazos-{name}-explorer").first.wait_for(state="attached", timeout=60_000)
+        explorer = page.locator(f".trazos-{name}-explorer").first
+        try:
+            explorer.wait_for(state="attached", timeout=60_000)
+        except PlaywrightTimeout:
+            cell = page.evaluate(EXPLORER_CELL, name)
+            assert cell is not None, f"no se encontró la celda del explorador {name}"
+            warnings.warn(f"JupyterLab no dibujó el explorador {name} en 60 s (se veía: {cell['shown']!r}); "
+                          f"se vuelve a ejecutar su celda ({cell['index']}).")
+            page.evaluate(RUN_CELL, cell["index"])
+            explorer.wait_for(state="attached", timeout=60_000)
     page.locator(".trazos-draw-explorer canvas").wait_for(state="attached", timeout=60_000)
     assert "Error displaying widget" not in page.inner_text("body")
     return page
