@@ -31,6 +31,7 @@ import pytest
 
 from test_browser import report  # noqa: F401 - la misma línea impresa aunque pytest capture la salida
 from trazos import badges, web
+from trazos.static_view import WIDGET_STATE, WIDGET_VIEW
 from trazos.render import decimal
 from trazos.classroom import notebook_imports
 from trazos.exercises.solutions import exercise_keys, fill_notebook, open_question_keys, read_solutions, solutions_path
@@ -276,8 +277,8 @@ def test_static_view_of_the_canvas_and_of_a_progress_bar():
 def test_prepare_notebook_replaces_widgets_and_drops_the_install_cell():
     notebook = badges.add_badges({"cells": [{"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "x",
                                              "outputs": [{"output_type": "display_data", "metadata": {}, "data": {
-                                                 web.WIDGET_VIEW: {"model_id": "root"}, "text/plain": "VBox(...)"}}]}],
-                                  "metadata": {"widgets": {web.WIDGET_STATE: _state()}}, "nbformat": 4,
+                                                 WIDGET_VIEW: {"model_id": "root"}, "text/plain": "VBox(...)"}}]}],
+                                  "metadata": {"widgets": {WIDGET_STATE: _state()}}, "nbformat": 4,
                                   "nbformat_minor": 5}, "01_x.ipynb", URL)
     ready = web.prepare_notebook(notebook)
     assert "widgets" not in ready["metadata"]
@@ -368,8 +369,8 @@ def _expected_images(notebook):
 
 def _widgets(notebook):
     """(salidas que son un widget, si alguna es un explorador del curso) del cuaderno ejecutado."""
-    views = sum(web.WIDGET_VIEW in out.get("data", {}) for cell in notebook["cells"] for out in cell.get("outputs", []))
-    state = notebook.get("metadata", {}).get("widgets", {}).get(web.WIDGET_STATE, {}).get("state", {})
+    views = sum(WIDGET_VIEW in out.get("data", {}) for cell in notebook["cells"] for out in cell.get("outputs", []))
+    state = notebook.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     explorers = any(css.endswith("-explorer") for model in state.values()
                     for css in model.get("state", {}).get("_dom_classes", []))
     return views, explorers

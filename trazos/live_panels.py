@@ -191,22 +191,24 @@ class Painter:
         timeline = self.engine.timeline
         if index is not None:
             shot = dict(timeline[index])
-            if shot["probs"] is None:  # aún sin medir (el hilo de medir va unos milisegundos detrás)
-                self.viewer.load_state_dict(shot["state"])
-                shot["panel_probs"] = probabilities(outputs(self.viewer, self.images))
-            else:
-                shot["panel_probs"] = shot["probs"][:self.panel]
+            # Aún sin medir (el hilo de medir va unos milisegundos detrás): se calcula con sus pesos.
+            shot["panel_probs"] = self._panel_probs(shot["state"]) if shot["probs"] is None \
+                else shot["probs"][:self.panel]
             shot["timeline"] = timeline[:index + 1]
             shot["recorded"] = _measured(timeline[:index + 1])
             shot["scrubbed"] = index < len(timeline) - 1  # una foto del pasado: la línea gris marca cuál
             return shot
         shot = self.engine.live_state()
         shot["live"] = self.engine.running
-        self.viewer.load_state_dict(shot["state"])
-        shot["panel_probs"] = probabilities(outputs(self.viewer, self.images))
+        shot["panel_probs"] = self._panel_probs(shot["state"])
         recorded = [s for s in timeline if s["step"] <= shot["step"]] or timeline[:1]
         shot["timeline"], shot["recorded"] = recorded, _measured(recorded)
         return shot
+
+    def _panel_probs(self, state):
+        """Las probabilidades de los dígitos del panel con los pesos `state`, en la copia `viewer`."""
+        self.viewer.load_state_dict(state)
+        return probabilities(outputs(self.viewer, self.images))
 
     def stages(self):
         from .inspection import stage_names

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from . import render
-from .static_view import WIDGET_STATE, WIDGET_VIEW, prepare_notebook, static_widget_html  # noqa: F401 - la vista fija
+from .static_view import prepare_notebook, static_widget_html  # la vista fija de los exploradores
 
 __all__ = ["NOTEBOOKS", "DOCS", "execute_notebooks", "student_copy", "static_widget_html", "prepare_notebook",
            "build_site", "add_arguments", "run", "main"]
