@@ -84,13 +84,16 @@ def curves_picture(timeline, now=None, width=520, height=190):
     top = max(finite + [0.5]) * 1.05
     diverged = any(v is not None and not math.isfinite(v) for _, v in losses)
     half = width // 2
+    down = height - 34  # debajo: el «paso N» del eje y, más abajo, la leyenda, sin pisarse
     title = "pérdida (¡se desborda!)" if diverged else "pérdida"
-    _plot(draw, (34, 22, half - 10, height - 22), [(losses, TRAIN)], top, title, now, last)
+    _plot(draw, (34, 22, half - 10, down), [(losses, TRAIN)], top, title, now, last)
     accuracy = [([(s["step"], s["train_acc"]) for s in timeline], TRAIN),
                 ([(s["step"], s.get("test_acc")) for s in timeline], TEST)]
-    _plot(draw, (half + 40, 22, width - 8, height - 22), accuracy, 1.0, "acierto", now, last, percent=True)
-    draw.text((half + 40, height - 12), "— entrenamiento", fill=TRAIN, font=font(10))
-    draw.text((half + 150, height - 12), "— test (imágenes fijas)", fill=TEST, font=font(10))
+    _plot(draw, (half + 40, 22, width - 8, down), accuracy, 1.0, "acierto", now, last, percent=True)
+    x = half + 40
+    for text, color in (("— entrenamiento", TRAIN), ("— test (imágenes fijas)", TEST)):
+        draw.text((x, height - 13), text, fill=color, font=font(10))
+        x += draw.textlength(text, font=font(10)) + 12  # cada una donde acaba la anterior
     return image
 
 
