@@ -67,7 +67,10 @@ if _private is not None:
 else:
     print("MEMORIA", _peak, "nan", "nan")
 '''
-BASELINE = "import torch, matplotlib, matplotlib.pyplot, ipywidgets"
+BASELINE = "import torch, matplotlib, matplotlib.pyplot, ipywidgets, trazos"
+# Lo que un cuaderno puede añadir a la base, como mucho (el presupuesto de memoria del curso: con él, un
+# servidor de 30 estudiantes se dimensiona con la base más esto, cada uno).
+BUDGET_MB = 250
 
 
 def measure(cells, cwd):
@@ -96,18 +99,20 @@ def main(argv=None):
     if args.which:
         paths = [p for p in paths if p.name[:2] in {w.zfill(2) for w in args.which}]
     base, base_private, base_shared, _ = measure([BASELINE], NOTEBOOKS)
-    print(f"Base (kernel con torch, matplotlib e ipywidgets importados): {base:.0f} MB, "
+    print(f"Base (kernel con torch, matplotlib, ipywidgets y trazos importados): {base:.0f} MB, "
           f"{base_private:.0f} MB privados y {base_shared:.0f} MB de bibliotecas")
-    print(f"{'':<30} {'pico':>7} {'sobre la base':>14} {'privada':>10} {'bibliotecas':>12} {'segundos':>9}")
-    print(f"{'cuaderno':<30} {'':>7} {'':>14} {'sobre base':>10} {'nuevas':>12}")
+    print(f"{'':<30} {'pico':>7} {'sobre la base':>14} {'privada':>10} {'bibliotecas':>12} {'segundos':>9}  "
+          f"objetivo")
+    print(f"{'cuaderno':<30} {'':>7} {'':>14} {'sobre base':>10} {'nuevas':>12} {'':>9}  <= {BUDGET_MB} MB")
     worst_peak = worst_private = worst_shared = 0.0
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         peak, private, shared, seconds = measure([c.source for c in nb.cells if c.cell_type == "code"], path.parent)
         worst_peak, worst_private, worst_shared = (max(worst_peak, peak), max(worst_private, private),
                                                    max(worst_shared, shared))
+        verdict = "✓ sí" if peak - base <= BUDGET_MB else "✗ NO"
         print(f"{path.name[:-6]:<30} {peak:>4.0f} MB {peak - base:>11.0f} MB {private - base_private:>7.0f} MB "
-              f"{shared - base_shared:>9.0f} MB {seconds:>9.1f}")
+              f"{shared - base_shared:>9.0f} MB {seconds:>9.1f}  {verdict}")
         sys.stdout.flush()
     n = args.alumnos
     print(f"\nClase de {n}, cada uno en su cuaderno más pesado a la vez:")

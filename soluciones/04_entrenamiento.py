@@ -43,6 +43,13 @@ linea = "loss.backward()"  # sin backward no hay gradientes (grad es None) y opt
 # entre varios procesos con num_workers mientras la GPU entrena.
 
 # %% 4.d
+# Respuesta modelo: en el mismo ordenador, con la misma semilla y los mismos hilos, sí: PyTorch hace las mismas
+# sumas en el mismo orden y salen los mismos pesos, bit a bit (en la CPU; en una GPU, algunas operaciones no
+# lo garantizan sin torch.use_deterministic_algorithms). Al cambiar el número de hilos cambia cómo se reparten
+# las sumas largas (cada hilo suma su trozo y luego se suman los trozos), el redondeo del último bit cambia,
+# y tras miles de pasos los pesos ya son otros: el acierto queda a unas décimas, los kernels no son los mismos.
+
+# %% 4.e
 # Respuesta modelo (medido con la semilla 0, una época con lotes de 128): con lr=1e-2 la red aprende, e
 # incluso más deprisa que con 1e-3 (en la medida, 98,2 % en test frente a 97,1 %): los pasos son más grandes
 # pero todavía no demasiado. Con lr=1e-1 los pasos son tan grandes que los pesos saltan de un lado a otro:

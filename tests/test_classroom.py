@@ -50,15 +50,18 @@ def test_prepare_trains_once_then_only_checks(mnist_root, tmp_path, quick_recipe
     assert ready
     assert report[0].startswith("✓ Datos: MNIST en") and str(mnist_root) in report[0]
     assert all(", 1 épocas" not in line and "1 época" in line and "entrenada ahora" in line for line in report[1:3])
+    # la compacta del cuaderno 04, con la misma receta de juguete: la misma que la de arriba, ya en la caché
+    assert report[3].startswith("✓ Red compacta (16x16) entrenada en esta máquina (cuaderno 04)")
+    assert "ya estaba" in report[3]
     assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["classic", "cnn"]
-    assert report[3].startswith("✓ Cuadernos:")
+    assert report[4].startswith("✓ Cuadernos:")
 
     # La segunda vez no entrena nada: si lo intentara, esto fallaría.
     def no_training(*args, **kwargs):
         raise AssertionError("preparar ha vuelto a entrenar")
     monkeypatch.setattr(training, "train", no_training)
     report, ready = classroom.prepare(mnist_root, cache, progress=False)
-    assert ready and all("ya estaba en la caché" in line for line in report[1:3])
+    assert ready and all("ya estaba en la caché" in line for line in report[1:4])
 
 
 def test_prepare_without_data_and_network_stops_with_the_data_error(tmp_path, monkeypatch, capsys):
@@ -152,7 +155,8 @@ def test_a_kernel_that_runs_another_python_stops_prepare_with_what_to_run(mnist_
         classroom.run_notebook(folder / "01_entrena.ipynb")
 
     # preparar lo dice en su lista, no ejecuta los cuadernos y no da el aula por lista.
-    course = types.SimpleNamespace(history=[{}], test_accuracy=0.99, trained_now=False, path=tmp_path / "red.pt")
+    course = types.SimpleNamespace(history=[{}], test_accuracy=0.99, trained_now=False, reference=False,
+                                   path=tmp_path / "red.pt")
     monkeypatch.setattr(classroom, "trained_model", lambda *args, **kwargs: course)  # sin entrenar: no hace falta
 
     def not_run(*args, **kwargs):
@@ -261,7 +265,9 @@ def test_notebooks_with_read_only_shared_data_and_models(mnist_root, tmp_path):
     shared = tmp_path / "compartido"
     (shared / "datos").mkdir(parents=True)
     shutil.copytree(mnist_root / "MNIST", shared / "datos" / "MNIST")
-    course = trazos.trained_model("cnn", progress=False)  # la de la sesión de pruebas (entrenada una vez)
+    # Un entrenamiento propio de la red del curso (el de la sesión de pruebas, que comparten el cuaderno 04 y
+    # test_reference.py): la de referencia viene en el paquete y no pasa por la caché.
+    course = trazos.trained_model("cnn", progress=False, reference=False)
     (shared / "modelos").mkdir()
     shutil.copy(course.path, shared / "modelos" / course.path.name)
     read_only(shared)
@@ -273,7 +279,8 @@ def test_notebooks_with_read_only_shared_data_and_models(mnist_root, tmp_path):
 
     outputs = run_as_student([
         # 1. La red del curso se carga de la carpeta compartida, sin entrenar.
-        "import trazos\nrun = trazos.trained_model('cnn')\nprint('CURSO', run.trained_now, run.path)",
+        "import trazos\nrun = trazos.trained_model('cnn', reference=False)\nprint('CURSO', run.trained_now, run.path)\n"
+        "print('REFERENCIA', trazos.trained_model('cnn', progress=False).reference)",
         # 2. La red del curso con otra receta no está en la compartida: se entrena y va a la caché propia.
         "mine = trazos.trained_model('cnn', epochs=1, limit=500, progress=False)\nprint('PROPIA', mine.path)",
         # 3. Una red de estudiante, escrita con funciones, con caché: también a la caché propia.
@@ -291,6 +298,7 @@ def test_notebooks_with_read_only_shared_data_and_models(mnist_root, tmp_path):
     ], env, tmp_path)
     assert outputs[0].startswith(f"Modelo 'cnn' cargado de la caché ({shared / 'modelos'}")
     assert f"CURSO False {shared / 'modelos' / course.path.name}" in outputs[0]
+    assert "REFERENCIA True" in outputs[0]  # la de referencia, del paquete, sin tocar ninguna caché
     own = home / ".cache" / "trazos" / "models"
     for output, tag in ((outputs[1], "PROPIA"), (outputs[2], "ESTUDIANTE")):
         assert f"La caché {shared / 'modelos'} es de solo lectura: esta red se guarda en tu propia caché" in output

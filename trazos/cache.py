@@ -20,7 +20,7 @@ import torch
 from . import data
 from .runner import eval_mode, quiet
 
-__all__ = ["save_atomic", "own_cache", "save_run", "load_run", "architecture_text", "fingerprint"]
+__all__ = ["save_atomic", "own_cache", "save_run", "load_run", "read_run", "architecture_text", "fingerprint"]
 
 
 def save_atomic(obj, path):
@@ -80,10 +80,13 @@ def save_run(path, history, checkpoints, test=None):
     return None
 
 
-def _read_run(path, model, epochs):
-    """(historial, checkpoints, test) del fichero `path`, comprobados contra `model` y `epochs`
-    (lanza una excepción si no encajan o si el fichero está dañado); no carga nada en `model`."""
+def read_run(path, model, epochs, key=None):
+    """(historial, checkpoints, test) del fichero `path`, comprobados contra `model` y `epochs` y, si
+    se da, contra la huella `key` con la que se guardó (lanza una excepción si no encajan o si el
+    fichero está dañado); no carga nada en `model`."""
     saved = torch.load(path, map_location="cpu", weights_only=True)
+    if key is not None and saved.get("key") != key:
+        raise ValueError(f"hecha con otra receta (huella {saved.get('key')}, la actual es {key})")
     history, checkpoints = json.loads(saved["history"]), saved["checkpoints"]
     test = json.loads(saved.get("test", "null"))
     if len(checkpoints) != epochs + 1:
@@ -108,7 +111,7 @@ def load_run(path, model, epochs, progress=True, label="red"):
         if not place.exists():
             continue
         try:
-            history, checkpoints, test = _read_run(place, model, epochs)
+            history, checkpoints, test = read_run(place, model, epochs)
             model.load_state_dict(checkpoints[-1])
         except Exception as error:  # noqa: BLE001 - un fichero dañado falla de muchas formas; todas se tratan igual
             damaged.append(f"La caché {place} está dañada ({type(error).__name__})")

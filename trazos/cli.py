@@ -50,6 +50,8 @@ COMMANDS = {
     "clave": ("trazos.exercises.answer_key", "escribe la clave de respuestas del profesorado"),
     "ejecutar": ("trazos.execute", "escribe copias ejecutadas de los cuadernos, para proyectarlas en clase"),
     "web": ("trazos.web", "construye el curso como sitio web estático, sin internet"),
+    "referencia": ("trazos.reference", "rehace la red de referencia del curso que trae el paquete (para quien lo "
+                                       "mantiene)"),
     "insignias": ("trazos.badges", "pone en cada cuaderno las insignias de Colab y Binder y la celda de instalación"),
 }
 DEFAULT = "entrenar"  # la que se ejecuta si lo primero no es el nombre de una orden

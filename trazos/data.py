@@ -26,7 +26,7 @@ from .errors import TrazosError, TrazosTypeError, TrazosValueError
 
 __all__ = ["MNISTDataError", "MNIST_FILES", "MEAN", "STD", "Digits", "data_root", "cache_root", "split_validation",
            "find_mnist", "load_mnist", "normalize", "to_pixels", "batches", "examples_of", "example_index",
-           "prepare_image"]
+           "prepare_image", "resize_weights", "resize_pixels"]
 
 # Media y desviación típica de los píxeles de MNIST (en [0, 1]): las de siempre (runner tiene las mismas).
 MEAN, STD = 0.1307, 0.3081
@@ -200,11 +200,56 @@ def _read_idx(path, first=0, count=None):
     return torch.from_numpy(values.copy()).reshape(count, *dims[1:])
 
 
-# Se redimensionan de 256 en 256 imágenes: pasar el conjunto entero a float de una vez (188 MB
-# a 28x28) triplicaba el pico de memoria de un cuaderno, y con trozos de 4096 el proceso se
-# quedaba con unos 35 MB más que con trozos pequeños (memoria liberada que no devuelve al
-# sistema). El tiempo es el mismo: unas décimas de segundo para las 60.000.
-CHUNK = 256
+# Se redimensionan de 1024 en 1024 imágenes: pasar el conjunto entero a float de una vez (188 MB
+# a 28x28 en float32, el doble en float64) multiplicaba el pico de memoria de un cuaderno; con
+# trozos de 256, cada producto de matrices era tan pequeño que el reparto entre hilos costaba más
+# que la cuenta (15 s en lugar de 2 para las 60.000 con la otra CPU ocupada).
+CHUNK = 1024
+
+
+def resize_weights(size_in, size_out):
+    """La matriz [size_out, size_in] del redimensionado bilineal con antialias (la de PIL y de
+    `F.interpolate(..., mode="bilinear", antialias=True)`): la fila i dice cuánto pesa cada píxel
+    original en el píxel nuevo i. Cada fila suma 1: un promedio ponderado.
+
+    Se calcula en Python, con floats de 64 bits y sin vectorizar: da los mismos números en
+    cualquier procesador. Reducir una imagen X es `A @ X @ A.T`.
+    """
+    scale = size_in / size_out
+    support = scale if scale >= 1 else 1.0  # al reducir, el triángulo se ensancha con la escala
+    inverse = 1 / scale if scale >= 1 else 1.0
+    rows = []
+    for i in range(size_out):
+        center = scale * (i + 0.5)
+        first = max(int(center - support + 0.5), 0)
+        last = min(int(center + support + 0.5), size_in)
+        weights = [max(0.0, 1 - abs((j - center + 0.5) * inverse)) for j in range(first, last)]
+        total = sum(weights)
+        row = [0.0] * size_in
+        row[first:last] = [w / total for w in weights]
+        rows.append(row)
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+# Los pesos, en enteros de 2**-20: con ellos y con píxeles enteros (0-255), cada producto y cada suma de
+# `A @ X @ A.T` es un entero menor que 2**53, exacto en float64, y el resultado no depende del orden de
+# las sumas ni de las instrucciones del procesador (con float32 y F.interpolate, un procesador con AVX2
+# y otro sin él redondeaban distinto algún píxel: otros datos, otra red).
+WEIGHT_BITS = 20
+
+
+def resize_pixels(pixels, size):
+    """Niveles de gris uint8 [N, 1, L, L] reducidos a [N, 1, size, size], redondeados al entero más
+    cercano (como PIL), con aritmética exacta: los mismos bytes en cualquier máquina."""
+    n, side = len(pixels), pixels.shape[-1]
+    weights_t = torch.round(resize_weights(side, size) * 2**WEIGHT_BITS).T.contiguous()  # [L, size]
+    # A @ X @ A.T como dos productos de matrices planas (mucho más rápidos que uno por imagen):
+    # primero las filas de cada imagen (X @ A.T) y después sus columnas, trasponiendo.
+    rows = pixels.reshape(n * side, side).to(torch.float64) @ weights_t  # [N*L, size]
+    columns = rows.reshape(n, side, size).transpose(1, 2).reshape(n * size, side) @ weights_t
+    exact = columns.reshape(n, size, size).transpose(1, 2).unsqueeze(1)  # enteros exactos: escala 2**40
+    half = 2.0 ** (2 * WEIGHT_BITS - 1)
+    return torch.floor((exact + half) / 2 ** (2 * WEIGHT_BITS)).clamp_(0, 255).to(torch.uint8)
 
 
 @functools.lru_cache(maxsize=8)
@@ -217,11 +262,9 @@ def _load(root, train, size, limit):
     pixels = torch.empty(len(labels), 1, size, size, dtype=torch.uint8)
     for start in range(0, len(labels), CHUNK):
         chunk = _read_idx(raw / f"{prefix}-images-idx3-ubyte", start, min(CHUNK, len(labels) - start))
-        chunk = chunk.unsqueeze(1).float()  # [n, 1, 28, 28], de 0 a 255
-        # antialias=True promedia los píxeles que se funden, como el Resize de PIL; y, como PIL,
-        # el resultado se redondea a niveles de gris enteros
-        chunk = F.interpolate(chunk, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-        pixels[start:start + len(chunk)] = chunk.round_().clamp_(0, 255).to(torch.uint8)
+        # el promedio de los píxeles que se funden (antialias), como el Resize de PIL, y redondeado
+        # como PIL a niveles de gris enteros; en aritmética exacta, igual en todas las máquinas
+        pixels[start:start + len(chunk)] = resize_pixels(chunk.unsqueeze(1), size)
     return pixels, labels
 
 

@@ -114,8 +114,11 @@ def plot_kernels(weight, title="Kernels", filter=None):
     return fig
 
 
-def plot_kernels_before_after(before, after, layer="conv1", filter=None):
+def plot_kernels_before_after(before, after, layer="conv1", filter=None, names=("antes", "después")):
     """Kernels de una capa antes y después de entrenar, y su diferencia (después - antes).
+
+    `names` cambia lo que se compara: ("tu red", "la referencia") pone dos redes entrenadas lado a
+    lado, con su diferencia (la referencia - tu red).
 
     Cada panel tiene su escala (la regla de `render.kernel_limits`, la misma del explorador):
     los pesos iniciales son pequeños y a la escala de los entrenados casi no se verían.
@@ -129,9 +132,11 @@ def plot_kernels_before_after(before, after, layer="conv1", filter=None):
     fig = Figure(figsize=(12, 8 if tall else 4.2), layout="constrained")
     axes = fig.subplots(1, 3)
     limits = render.kernel_limits(torch.stack([before, after]).numpy())
-    panels = [(before, f"{layer}: antes de entrenar", "antes", "peso"),
-              (after, f"{layer}: después de entrenar", "después", "peso"),
-              (after - before, "diferencia (después - antes)", "diferencia", "cambio")]
+    first, second = names
+    trained = tuple(names) == ("antes", "después")
+    panels = [(before, f"{layer}: {first} de entrenar" if trained else f"{layer}: {first}", "antes", "peso"),
+              (after, f"{layer}: {second} de entrenar" if trained else f"{layer}: {second}", "después", "peso"),
+              (after - before, f"diferencia ({second} - {first})", "diferencia", "cambio")]
     for ax, (weight, title, view, label) in zip(axes, panels):
         image = _draw_kernels(ax, weight, title, limits[view], filter)
         fig.colorbar(image, ax=ax, shrink=0.6, label=f"{label} (±{render.decimal(limits[view])})",

@@ -24,11 +24,12 @@ from .errors import TrazosValueError
 from .loop import (_before_training, _input_format, _lent, evaluate, is_course_network, keep_freed_memory, loss_fn,
                    make_optimizer, pick_device, seed_everything, train_epoch, train_step)
 from .models import MODELS, build_model
+from .reference import load_reference, reference_file
 from .runner import keep_rng
 
 __all__ = ["RECIPE", "VALIDATION", "recipe", "seed_everything", "pick_device", "loss_fn", "is_course_network",
            "train_step", "train_epoch", "evaluate", "train", "make_optimizer", "save_atomic", "Run", "course_data",
-           "trained_model", "train_run", "keep_freed_memory"]
+           "trained_model", "course_key", "train_run", "keep_freed_memory"]
 
 # Receta de cada modelo: épocas, tamaño de lote, tasa máxima de OneCycle y weight decay de AdamW.
 # Con la semilla 0, en 2 núcleos: la compacta llega a 99,2 % y la clásica a 99,2 % (benchmarks/speed.py).
@@ -115,10 +116,12 @@ class Run:
     """Un entrenamiento guardado: modelo final, historial (con la validación de cada época), los
     pesos de cada época y el resultado en test, medido una vez al final."""
 
-    def __init__(self, name, model, history, checkpoints, seed, path=None, trained_now=True, test=None):
+    def __init__(self, name, model, history, checkpoints, seed, path=None, trained_now=True, test=None,
+                 reference=False):
         self.name, self.model, self.history, self.checkpoints, self.seed = name, model, history, checkpoints, seed
         self.path = path  # dónde está guardado (None si no se guardó)
-        self.trained_now = trained_now  # False si salió de la caché
+        self.trained_now = trained_now  # False si salió de la caché o es la referencia
+        self.reference = reference  # True si es la red de referencia del paquete (trazos.reference)
         self.test = test  # {"loss", "acc"} en el test, o None si no se midió
 
     @property
@@ -149,7 +152,8 @@ class Run:
 
     def __repr__(self):
         test = f", acierto en test={render.percent(self.test_accuracy, 2)}" if self.test else ""
-        return (f"Run({self.name!r}, épocas={len(self.history)}, "
+        kind = ", referencia del curso" if self.reference else ""
+        return (f"Run({self.name!r}{kind}, épocas={len(self.history)}, "
                 f"acierto en validación={render.percent(self.val_accuracy, 2)}{test})")
 
 
@@ -164,30 +168,53 @@ def course_data(size, root=None, limit=None):
     return train_data, val_data, data.load_mnist(train=False, size=size, root=root)
 
 
+def course_key(name, epochs=None, seed=0, root=None, limit=None):
+    """La huella del entrenamiento de la red del curso `name` con esa receta, semilla y datos: el
+    nombre de su fichero en la caché y la marca de la referencia (`trazos.reference`)."""
+    epochs, settings = recipe(name, epochs)
+    model = build_model(name)
+    return fingerprint(model, {**settings, "epochs": epochs, "seed": seed, "version": CACHE_VERSION},
+                       *course_data(model.input_size, root, limit))
+
+
 def trained_model(name="cnn", epochs=None, seed=0, cache=None, root=None, limit=None, progress=True,
-                  retrain=False):
-    """El modelo `name` entrenado con la receta del curso: de la caché si ya existe, si no lo entrena.
+                  retrain=False, reference=True):
+    """El modelo `name` entrenado con la receta del curso. Devuelve un `Run`.
+
+    Con la receta tal cual (sus épocas, la semilla 0, todos los datos), es **la red de referencia**
+    que trae el paquete (`trazos.reference`): no entrena nada y da los mismos pesos en todas las
+    máquinas, así que toda la clase y el proyector ven la misma red. `reference=False` da en
+    cambio tu propio entrenamiento: de la caché si ya existe, y si no lo entrena aquí;
+    `retrain=True` entrena aunque haya caché (y la sobrescribe).
 
     Se entrena con 55.000 imágenes, se valida cada época con las otras 5.000 (`course_data`) y
     se mide el test una vez, al final. El resultado (pesos de cada época, historial y test) se
     guarda en `cache` (por defecto `TRAZOS_CACHE` o ~/.cache/trazos/models), con la misma clave
     que cualquier red (`cache.fingerprint`: arquitectura, receta y datos), así que cambiar el
     `forward` de la red nunca carga pesos viejos. Si el fichero está dañado, avisa y vuelve a
-    entrenar. `limit` entrena con solo los primeros ejemplos (para pruebas rápidas);
-    `retrain=True` entrena aunque haya caché (y la sobrescribe). Devuelve un `Run`.
+    entrenar. `limit` entrena con solo los primeros ejemplos (para pruebas rápidas).
     """
     # keep_rng: cargar (o entrenar) la red del curso no cambia el generador aleatorio del cuaderno,
     # así que las celdas siguientes dan lo mismo con la caché llena o vacía.
     with keep_rng():
-        return _trained_model(name, epochs, seed, cache, root, limit, progress, retrain)
+        return _trained_model(name, epochs, seed, cache, root, limit, progress, retrain, reference)
 
 
-def _trained_model(name, epochs, seed, cache, root, limit, progress, retrain):
+def _trained_model(name, epochs, seed, cache, root, limit, progress, retrain, reference):
+    default_epochs, settings = recipe(name)
     epochs, settings = recipe(name, epochs)
     model = build_model(name)
     train_data, val_data, test_data = course_data(model.input_size, root, limit)
     key = fingerprint(model, {**settings, "epochs": epochs, "seed": seed, "version": CACHE_VERSION},
                       train_data, val_data, test_data)
+    if reference and not retrain and (epochs, seed, limit) == (default_epochs, 0, None):
+        found = load_reference(name, model, epochs, key)
+        if found is not None:
+            history, checkpoints, test = found
+            if progress:
+                print(f"Red '{name}' de referencia del curso: la misma en todas las máquinas ({reference_file(name)}).")
+            return Run(name, model.eval(), history, checkpoints, seed, reference_file(name), trained_now=False,
+                       test=test, reference=True)
     path = data.cache_root(cache) / f"{name}-e{epochs}-s{seed}-{key}.pt"
     saved = None if retrain else load_run(path, model, epochs, progress, name)
     if saved is not None:
