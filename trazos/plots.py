@@ -134,6 +134,8 @@ def plot_kernels_before_after(before, after, layer="conv1", filter=None, names=(
     limits = render.kernel_limits(torch.stack([before, after]).numpy())
     first, second = names
     trained = tuple(names) == ("antes", "después")
+    if not trained:  # dos redes ya entrenadas: la misma escala en las dos, para que se puedan comparar
+        limits["antes"] = limits["después"] = max(limits["antes"], limits["después"])
     panels = [(before, f"{layer}: {first} de entrenar" if trained else f"{layer}: {first}", "antes", "peso"),
               (after, f"{layer}: {second} de entrenar" if trained else f"{layer}: {second}", "después", "peso"),
               (after - before, f"diferencia ({second} - {first})", "diferencia", "cambio")]
