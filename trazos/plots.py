@@ -332,10 +332,11 @@ def plot_kernel_responses(weight, maps, image=None, cols=8, limits=None):
         axes[1, 0].set_title("entrada", fontsize=9)
     fig.suptitle("Cada kernel (arriba) y su respuesta sobre la imagen (abajo)\n"
                  "rojo: se parece al kernel · azul: al opuesto · blanco: nada")
-    k = weight.shape[-1]
+    k, strongest = weight.shape[-1], int(maps.flatten(1).amax(dim=1).argmax())
     return described(fig, f"Los {n} kernels de {k}x{k} de la primera capa, cada uno encima de su respuesta sobre la "
                           f"imagen{' (la entrada, a la izquierda)' if extra else ''}: rojo donde el trozo de imagen se "
-                          f"parece al kernel, azul donde se parece a su opuesto.")
+                          f"parece al kernel, azul donde se parece a su opuesto; la respuesta más alta es la del "
+                          f"kernel {strongest} ({render.decimal(maps[strongest].max())}).")
 
 
 def plot_channel_stages(acts, channel, stages=("conv1", "relu1", "pool1"), image=None):

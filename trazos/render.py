@@ -7,7 +7,8 @@ mismas funciones, así que un estudiante ve la misma disposición en los dos.
 
 Para la pantalla los exploradores no crean figuras de matplotlib: componen un mosaico en
 NumPy, lo colorean con una tabla de 256 colores y lo codifican en PNG con PIL, en pocos
-milisegundos. Este módulo no importa ipywidgets.
+milisegundos. Cada imagen de PIL lleva en `info["alt"]` lo que enseña (`trazos.alt_text`).
+Este módulo no importa ipywidgets.
 """
 
 import base64
@@ -262,7 +263,11 @@ def kernel_picture(weights, view="después", epoch=-1, filter=None, highlight=4,
             row, col = divmod(where[(o, i)], cols)
             step = k * scale + gap
             _frame(rgb, gap + row * step, gap + col * step, k * scale, k * scale, HIGHLIGHT)
-    return Image.fromarray(rgb)
+    picture = Image.fromarray(rgb)
+    framed = f"; los {highlight} que más cambiaron, enmarcados en verde" if highlight and change.max() > 0 else ""
+    picture.info["alt"] = (f"Mosaico de {len(tiles)} kernels de {k}x{k}, vista «{view}» en la época {epoch} "
+                           f"(±{decimal(limits[view])}): rojo, positivo; azul, negativo{framed}.")
+    return picture
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,12 +313,16 @@ def maps_picture(output, cell=72, cols=MAP_COLUMNS, cmap=SEQUENTIAL):
     Todos los mapas comparten la escala de color (oscuro = bajo, amarillo = alto): así se ve
     qué canales responden más a la imagen. Cada mapa mide unos `cell` píxeles de lado.
     """
-    tiles, _ = map_tiles(output)
+    tiles, describe = map_tiles(output)
     if torch.as_tensor(output).ndim == 3:  # mapas: cada uno de unos `cell` píxeles de lado
         scale = max(1, round(cell / max(tiles.shape[1], tiles.shape[2])))
     else:  # un vector: la tira ocupa el ancho de `cols` mapas, con casillas de al menos 4 píxeles
         scale = max(4, round(cols * cell / tiles.shape[2]))
-    return Image.fromarray(mosaic(colorize(tiles, cmap, *_map_limits(tiles)), cols=cols, scale=scale))
+    picture = Image.fromarray(mosaic(colorize(tiles, cmap, *_map_limits(tiles)), cols=cols, scale=scale))
+    strongest = int(np.nanmax(tiles.reshape(len(tiles), -1), axis=1).argmax())
+    picture.info["alt"] = (f"Mosaico de {describe}, con una sola escala de color (oscuro, poco; amarillo, mucho)"
+                           + (f"; el que más se enciende es el {strongest}." if len(tiles) > 1 else "."))
+    return picture
 
 
 def describe_stage(stage, output):
@@ -403,7 +412,13 @@ def kernel_placement(n, kernel_size, padding=0, stride=1, max_side=360):
     for dy in range(dot):
         for dx in range(dot):
             rgb[np.ix_(centers + dy, centers + dx)] = CENTER
-    return Image.fromarray(rgb)
+    picture = Image.fromarray(rgb)
+    unseen = int(layout["unseen"].sum())
+    picture.info["alt"] = (f"Un kernel de {kernel_size}x{kernel_size} sobre una entrada de {n}x{n} con padding "
+                           f"{padding} y stride {stride}: la primera posición en rojo continuo, la siguiente en "
+                           f"naranja discontinuo y un punto azul por cada uno de los {out}x{out} píxeles de salida"
+                           + (f"; {unseen} píxeles, rayados, no los toca ningún kernel." if unseen else "."))
+    return picture
 
 
 # ---------------------------------------------------------------------------------------------
