@@ -11,6 +11,7 @@ al devolverlas en la última línea de la celda.
 
 import io
 import math
+import textwrap
 
 import matplotlib.figure
 import numpy as np
@@ -230,8 +231,9 @@ def plot_digits(images, titles=None, title="", cols=8, colors=None):
         ax.axis("off")
         if k < len(images):
             ax.imshow(_np(render.digit_pixels(images[k])), cmap="gray", vmin=0, vmax=1)
-            if titles:
-                ax.set_title(titles[k], fontsize=9, color=colors[k] if colors else "black")
+            if titles:  # partido en líneas que caben en su columna: dos títulos largos no se montan
+                lines = [part for line in str(titles[k]).split("\n") for part in textwrap.wrap(line, 18) or [""]]
+                ax.set_title("\n".join(lines), fontsize=9, color=colors[k] if colors else "black")
     if title:
         fig.suptitle(title)
     shown = "; ".join(" ".join(str(t).split()) for t in titles[:len(images)]) if titles else ""
