@@ -265,6 +265,25 @@ def test_static_widget_html_shows_every_part_of_an_explorer():
     assert "Vista fija del explorador" in page and "<script" not in page
 
 
+def test_static_view_says_what_each_image_shows_and_fits_a_phone():
+    state = _state()
+    models = state["state"]
+    models["root"]["state"]["_dom_classes"] = ["trazos-kernel-explorer"]
+    models["cap"] = {"model_name": "HTMLModel", "state": {"value": "<b>conv2</b>: 32 kernels"}}
+    models["row"]["state"]["children"][2:2] = ["IPY_MODEL_cap"]  # el pie, justo antes de la imagen
+    models["grid"] = {"model_name": "GridBoxModel", "state": {"layout": "IPY_MODEL_gl", "children": []}}
+    models["gl"] = {"model_name": "LayoutModel", "state": {"grid_template_columns": "110px 56px 56px"}}
+    models["root"]["state"]["children"].append("IPY_MODEL_grid")
+    models["html"]["state"]["value"] = "<table><tr><td>1</td></tr></table>"
+    page = web.static_widget_html(state, "root")
+    alt = re.search(r"<img [^>]*alt='([^']*)'", page)[1]
+    assert alt == "conv2: 32 kernels. Explorador de kernels, con paso = 3; capa = conv2."  # el pie que la precede
+    assert "Valores de los controles en esta vista: paso = 3; capa = conv2." in page
+    assert "grid-template-columns: minmax(0, 110fr) minmax(0, 56fr) minmax(0, 56fr)" in page  # cabe en un móvil
+    assert "max-width: 222px" in page
+    assert "<div class='trazos-tabla' role='region' tabindex='0'" in page  # una tabla ancha se desliza en su caja
+
+
 def test_static_view_of_the_canvas_and_of_a_progress_bar():
     state = _state()
     models = state["state"]

@@ -108,7 +108,9 @@ def _canvas_svg(state, classes):
 
 
 def _text(value):
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", str(value or ""))).split())
+    """El texto de un trozo de HTML: sin etiquetas, con un espacio donde acaba un bloque o una línea."""
+    text = re.sub(r"<(br|/p|/div|/td|/th|/li|/tr)\b[^>]*>", " ", str(value or ""))
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split())
 
 
 def _control_value(model):
@@ -167,7 +169,9 @@ def image_alts(models, model_id):
         what = caption[:300] or next((PICTURES[c] for c in classes if c in PICTURES), "") or \
             (f"imagen {number} de {len(images)}" if len(images) > 1 else "imagen")
         what = what.rstrip(". ")
-        alts[key] = (f"{what[:1].upper()}{what[1:]}. Explorador {name}".strip()
+        if not re.match(r"\w*\d", what):  # «conv1: …» se queda como se escribe en PyTorch
+            what = what[:1].upper() + what[1:]
+        alts[key] = (f"{what}. Explorador {name}".strip()
                      + (f", con {values}" if values else "") + ".")
     return alts
 
