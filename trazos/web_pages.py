@@ -9,8 +9,8 @@ que se lea con un lector de pantalla, en un móvil y con una red lenta (WCAG 2.1
 - las imágenes de las vistas fijas de los exploradores pasan a ser ficheros de `_images/`,
   como las demás figuras: la página pesa menos, y también se pueden abrir a tamaño completo;
 - los nombres accesibles que el tema deja en inglés («Search...», «Main») pasan al español;
-- los iconos salen de unos caracteres en CSS, sin el JavaScript de Font Awesome (1,5 MB para
-  seis iconos);
+- los iconos salen de unos caracteres y dos dibujos SVG en el CSS, sin el JavaScript de Font
+  Awesome (1,5 MB para los diez iconos que usa el tema);
 - la búsqueda toma el extracto de cada resultado del texto del artículo, no de los botones de
   la cabecera («Sistema Claro Oscuro»).
 """
@@ -49,11 +49,8 @@ SPANISH = {
 }
 
 # Los iconos de Font Awesome que usa el tema, como caracteres: sin descargar 1,5 MB de JavaScript.
-ICONS = {"fa-bars": "☰", "fa-list": "≡",
-         "fa-arrow-up": "↑", "fa-angle-left": "‹", "fa-angle-right": "›", "fa-chevron-left": "‹",
-         "fa-chevron-right": "›", "fa-chevron-down": "▾", "fa-sun": "☀", "fa-moon": "☾", "fa-circle-half-stroke": "◐",
-         "fa-download": "⤓", "fa-expand": "⛶", "fa-file": "🗎", "fa-xmark": "×", "fa-square-xmark": "×",
-         "fa-ellipsis": "…", "fa-ellipsis-vertical": "⋮", "fa-list-ul": "≡", "fa-copy": "⧉"}
+ICONS = {"fa-bars": "☰", "fa-list": "≡", "fa-arrow-up": "↑", "fa-angle-left": "‹", "fa-angle-right": "›",
+         "fa-chevron-left": "‹", "fa-chevron-right": "›", "fa-sun": "☀", "fa-moon": "☾", "fa-circle-half-stroke": "◐"}
 # La lupa y el repositorio no tienen un carácter que traigan todas las letras: un dibujo SVG de una
 # línea, pintado con el color del texto (mask), como los demás.
 SVG_ICONS = {
