@@ -186,7 +186,9 @@ def test_plot_predictions_titles(test16):
         assert f"real {t}" in text and f"pred {p}" in text
         assert f"{100 * probs[k, p].item():.1f} %".replace(".", ",") in text
     colors = [ax.title.get_color() for ax in fig.axes if ax.get_title()]
-    assert colors == ["tab:green" if labels[k] == predictions[k] else "tab:red" for k in range(6)]
+    assert colors == [render.RIGHT if labels[k] == predictions[k] else render.WRONG for k in range(6)]
+    marks = [text[0] for text in titles]  # y una marca que no depende del color (daltonismo)
+    assert marks == ["✓" if labels[k] == predictions[k] else "✗" for k in range(6)]
 
 
 def test_plot_predictions_default_titles_and_limit(test16):

@@ -7,6 +7,10 @@
   Los cuadernos se ejecutan una vez en la sesión (con la caché de modelos de la sesión); con
   TRAZOS_WEB_EXECUTED=CARPETA toma de ahí copias ya ejecutadas (`python -m trazos web
   --guardar-ejecutados CARPETA` las deja).
+- Lenta (`slow`, `browser`): el sitio en Chromium con axe-core (de npm: `npm ci --prefix tests`) en
+  cada página, a 390x844 (un móvil) y a 1280x800: ninguna falta grave de WCAG 2.1 AA, un solo
+  `h1`, un texto alternativo que dice algo en cada imagen, nada cortado ni diminuto en el móvil;
+  y que ninguna respuesta de `soluciones/` (ni la guía del profesorado) llegue al sitio.
 - `test_every_notebook_has_badges_and_install_cell` falla hasta que se ejecuta una vez
   `python -m trazos insignias` sobre notebooks/ (lo hace quien integra este cambio).
 """
@@ -14,6 +18,7 @@
 import base64
 import contextlib
 import functools
+import html
 import http.server
 import importlib.util
 import json
@@ -260,6 +265,25 @@ def test_static_widget_html_shows_every_part_of_an_explorer():
     assert "Vista fija del explorador" in page and "<script" not in page
 
 
+def test_static_view_says_what_each_image_shows_and_fits_a_phone():
+    state = _state()
+    models = state["state"]
+    models["root"]["state"]["_dom_classes"] = ["trazos-kernel-explorer"]
+    models["cap"] = {"model_name": "HTMLModel", "state": {"value": "<b>conv2</b>: 32 kernels"}}
+    models["row"]["state"]["children"][2:2] = ["IPY_MODEL_cap"]  # el pie, justo antes de la imagen
+    models["grid"] = {"model_name": "GridBoxModel", "state": {"layout": "IPY_MODEL_gl", "children": []}}
+    models["gl"] = {"model_name": "LayoutModel", "state": {"grid_template_columns": "110px 56px 56px"}}
+    models["root"]["state"]["children"].append("IPY_MODEL_grid")
+    models["html"]["state"]["value"] = "<table><tr><td>1</td></tr></table>"
+    page = web.static_widget_html(state, "root")
+    alt = re.search(r"<img [^>]*alt='([^']*)'", page)[1]
+    assert alt == "conv2: 32 kernels. Explorador de kernels, con paso = 3; capa = conv2."  # el pie que la precede
+    assert "Valores de los controles en esta vista: paso = 3; capa = conv2." in page
+    assert "grid-template-columns: minmax(0, 110fr) minmax(0, 56fr) minmax(0, 56fr)" in page  # cabe en un móvil
+    assert "max-width: 222px" in page
+    assert "<div class='trazos-tabla' role='region' tabindex='0'" in page  # una tabla ancha se desliza en su caja
+
+
 def test_static_view_of_the_canvas_and_of_a_progress_bar():
     state = _state()
     models = state["state"]
@@ -334,6 +358,14 @@ def test_web_help_is_in_spanish(capsys):
 
 # --- El sitio entero, en Chromium --------------------------------------------------------------------
 
+AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"  # npm ci --prefix tests (tests/package.json)
+SIZES = ((390, 844), (1280, 800))  # un móvil y un portátil
+# Las figuras se cargan al acercarse a ellas (loading=lazy): antes de mirarlas, que se carguen todas.
+LOAD_IMAGES = """async () => {
+  const images = [...document.images];
+  images.forEach(i => { i.loading = 'eager'; });
+  await Promise.all(images.map(i => i.complete ? null : new Promise(done => { i.onload = i.onerror = done; })));
+}"""
 PAGE_ERRORS = "() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src.slice(0, 80))"
 LINKS = "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
 PHONE = 390
@@ -426,16 +458,16 @@ def test_the_site_opens_in_chromium(site, screenshots, report):
     assert not result["avisos"], "Sphinx avisó:\n" + "\n".join(result["avisos"])
     pages = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html") if not p.parts[-2] == "_static")
     notebook_pages = {f"notebooks/{p.stem}.html": p for p in NOTEBOOKS}
-    assert set(notebook_pages) | {"index.html", "search.html", "docs/glosario.html", "docs/guia_docente.html",
-                                  "docs/publicar.html"} <= set(pages)
-    assert not (out / "docs" / "clave_de_respuestas.html").exists(), "la clave de respuestas no se publica"
+    assert set(notebook_pages) | {"index.html", "search.html", "docs/glosario.html", "docs/publicar.html"} <= set(pages)
+    for private in web.PRIVATE_DOCS:  # dan las respuestas de los ejercicios
+        assert not (out / "docs" / private.replace(".md", ".html")).exists(), f"{private} no se publica"
 
     with static_server(out) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         try:
             problems, outside, links = [], set(), set()
             for width in (1280, PHONE):
-                page = browser.new_page(viewport={"width": width, "height": 900})
+                page = browser.new_page(viewport={"width": width, "height": dict(SIZES)[width]})
                 page.on("console", lambda m: problems.append(f"{page.url}: consola: {m.text}")
                         if m.type == "error" else None)
                 page.on("pageerror", lambda e: problems.append(f"{page.url}: error de JavaScript: {e}"))
@@ -448,6 +480,7 @@ def test_the_site_opens_in_chromium(site, screenshots, report):
                         wide = page.evaluate("document.documentElement.scrollWidth")
                         assert wide <= PHONE, f"{name}: a {PHONE} px hay scroll horizontal ({wide} px)"
                         continue
+                    page.evaluate(LOAD_IMAGES)
                     broken = page.evaluate(PAGE_ERRORS)
                     assert not broken, f"{name}: imágenes que no cargan: {broken}"
                     if name in notebook_pages:
@@ -489,7 +522,7 @@ def test_the_site_opens_in_chromium(site, screenshots, report):
                     assert unquote(parsed.fragment) in ids[target], f"ancla rota: {link}"
 
             # La navegación: de la portada al primer cuaderno con «Siguiente», y la búsqueda.
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(f"{base}/index.html")
             page.locator("a.right-next").click()
             page.wait_for_url(f"**/notebooks/{NOTEBOOKS[0].stem}.html")
@@ -497,7 +530,153 @@ def test_the_site_opens_in_chromium(site, screenshots, report):
             page.wait_for_selector("#search-results ul.search li", timeout=30_000)
             found = page.locator("#search-results ul.search li a").evaluate_all("links => links.map(a => a.href)")
             assert any(NOTEBOOKS[0].stem in href for href in found), found
+            # El extracto de cada resultado sale del texto de la página, no de los botones de la cabecera.
+            page.wait_for_selector("#search-results ul.search li p.context", timeout=30_000)
+            snippets = page.locator("#search-results ul.search li p.context").all_inner_texts()
+            assert snippets and not any("Claro" in text and "Oscuro" in text for text in snippets), snippets
             page.close()
         finally:
             browser.close()
     report(f"sitio en Chromium: {len(pages)} páginas sin errores, a 1280 y a {PHONE} px; capturas en {screenshots}")
+
+
+# --- Accesible, legible en un móvil y sin respuestas ------------------------------------------------
+
+# Lo que se mira en cada página, además de axe: un solo h1, el texto de cada imagen y, en el móvil,
+# que nada se corte (figuras, vistas fijas, galerías, código) y que la letra de las vistas fijas se lea.
+PAGE_CHECKS = """() => {
+  const shown = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  const images = [...document.querySelectorAll('article img')].filter(shown).map(img => ({
+    src: img.currentSrc || img.src, alt: img.getAttribute('alt'), natural: img.naturalWidth, width: img.clientWidth,
+    link: img.closest('a') ? img.closest('a').href : null}));
+  const cut = sel => [...document.querySelectorAll(sel)].filter(shown)
+    .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.className || el.tagName);
+  const tiny = [...document.querySelectorAll('.trazos-vista-fija *')].filter(shown)
+    .filter(el => [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+    .filter(el => parseFloat(getComputedStyle(el).fontSize) < 9).map(el => el.textContent.trim().slice(0, 40));
+  return {h1: document.querySelectorAll('h1').length, images,
+          cut: [...cut('.trazos-vista-fija'), ...cut('.galeria > div'), ...cut('div.highlight pre'),
+                ...cut('div.cell_output pre')],
+          tiny};
+}"""
+AXE_RUN = """async () => {
+  const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+  return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => `${v.id} (${v.impact}): ${v.nodes.length} nodos, p. ej. ${v.nodes[0].target.join(' ')}`);
+}"""
+FILE_NAME = re.compile(r"(^|/)[\w.-]+\.(png|jpe?g|gif|svg)$|^data:|_images/", re.IGNORECASE)
+FOCUS = """() => { const el = document.activeElement; if (!el || el === document.body) return null;
+  const style = getComputedStyle(el);
+  return {what: el.outerHTML.slice(0, 80),
+          outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+          shadow: style.boxShadow !== 'none', shown: el.getClientRects().length > 0}; }"""
+
+
+def _image_problems(name, images, phone):
+    """Lo que falla en las imágenes de una página: texto vacío, un nombre de fichero, el mismo texto para
+    imágenes distintas y, en el móvil, una imagen reducida sin enlace para verla a tamaño completo."""
+    problems, by_alt = [], {}
+    for image in images:
+        alt = (image["alt"] or "").strip()
+        if len(alt) < 15 or FILE_NAME.search(alt):
+            problems.append(f"{name}: imagen sin un texto alternativo que diga algo: alt={image['alt']!r}")
+        by_alt.setdefault(alt, set()).add(image["src"])
+        if phone and image["natural"] > 1.05 * image["width"] and image["link"] != image["src"]:
+            problems.append(f"{name}: imagen de {image['natural']} px reducida a {image['width']} px sin enlace a "
+                            f"su tamaño completo ({alt[:60]})")
+    problems += [f"{name}: el mismo texto para {len(srcs)} imágenes distintas: {alt[:80]!r}"
+                 for alt, srcs in by_alt.items() if alt and len(srcs) > 1]
+    return problems
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_site_is_accessible_and_readable_on_a_phone(site, screenshots, report):
+    """axe-core (WCAG 2.0 y 2.1, A y AA) en Chromium en cada página, en un móvil y en un portátil: ninguna
+    falta grave o crítica. Y lo que axe no ve: un h1, textos alternativos que dicen algo, foco visible y,
+    en el móvil, nada cortado y figuras que se pueden abrir a tamaño completo."""
+    from test_browser import CHROMIUM_ARGS, find_chromium, skip_or_fail
+    chromium = find_chromium()
+    if chromium is None:
+        skip_or_fail("No se encontró Chromium (/usr/bin/chromium ni chromium en el PATH).")
+    if not AXE.is_file():
+        skip_or_fail(f"Falta axe-core ({AXE}): instálalo con `npm ci --prefix tests`.")
+    from playwright.sync_api import sync_playwright
+
+    out = site[0]
+    pages = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html") if "_static" not in p.parts)
+    problems, table = [], {}
+    with static_server(out) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for width, height in SIZES:
+                page = browser.new_page(viewport={"width": width, "height": height})
+                for name in pages:
+                    page.goto(f"{base}/{name}", wait_until="load")
+                    page.wait_for_timeout(300)  # MathJax y los scripts del tema
+                    page.add_script_tag(path=str(AXE))
+                    found = page.evaluate(AXE_RUN)
+                    table[(name, width)] = len(found)
+                    problems += [f"{name} a {width} px: {line}" for line in found]
+                    page.evaluate(LOAD_IMAGES)
+                    checks = page.evaluate(PAGE_CHECKS)
+                    if checks["h1"] != 1:
+                        problems.append(f"{name}: {checks['h1']} h1")
+                    problems += _image_problems(name, checks["images"], width < 600)
+                    if width < 600:
+                        problems += [f"{name} a {width} px: cortado: {what}" for what in checks["cut"]]
+                        problems += [f"{name} a {width} px: letra de menos de 9 px: {what!r}"
+                                     for what in checks["tiny"]]
+                        page.screenshot(path=str(screenshots / f"movil_{name.replace('/', '_')}.png"), full_page=True)
+                page.close()
+
+            # Foco visible: cada control al que se llega con el tabulador lleva un anillo.
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"{base}/notebooks/{NOTEBOOKS[0].stem}.html", wait_until="load")
+            for _ in range(20):
+                page.keyboard.press("Tab")
+                focus = page.evaluate(FOCUS)
+                if focus and focus["shown"] and not (focus["outline"] or focus["shadow"]):
+                    problems.append(f"sin foco visible: {focus['what']}")
+            page.close()
+        finally:
+            browser.close()
+    report("axe (faltas graves o críticas por página, a 390 y a 1280 px): " + ", ".join(
+        f"{name} {table[(name, 390)]}/{table[(name, 1280)]}" for name in pages))
+    assert not problems, "\n".join(problems)
+
+
+def _answer_lines(path):
+    """Las líneas de las soluciones de un cuaderno que no están en el cuaderno del estudiante: las respuestas."""
+    student = " ".join(path.read_text(encoding="utf-8").split())
+    lines = []
+    for key, block in read_solutions(solutions_path(path)).items():
+        for line in block.splitlines():
+            code = line.split("  #")[0]  # `my_side = 24  # …`: la línea entera y también el código solo
+            for text in {" ".join(line.strip().lstrip("#").split()), " ".join(code.split())}:
+                if len(text) >= 12 and json.dumps(text)[1:-1] not in student and text not in student:
+                    lines.append((key, text))
+    return lines
+
+
+@pytest.mark.slow
+def test_the_site_publishes_no_answers(site):
+    """Ninguna línea de `soluciones/` que no esté ya en el cuaderno del estudiante aparece en el sitio,
+    ni la guía del profesorado (sus «dónde se atascan» y sus preguntas de salida dan las respuestas)."""
+    out = site[0]
+    text = {}
+    for page in out.rglob("*.html"):
+        if "_static" in page.parts:
+            continue
+        body = re.sub(r"<script.*?</script>|<style.*?</style>", " ", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+        text[page.relative_to(out).as_posix()] = " ".join(html.unescape(re.sub(r"<[^>]+>", "", body)).split())
+    published = [path for path in NOTEBOOKS if solutions_path(path).exists()]
+    assert published, "no hay soluciones que buscar"
+    leaks = [f"{name}: respuesta de {key}: {line!r}" for path in published for key, line in _answer_lines(path)
+             for name, content in text.items() if line in content]
+    assert not leaks, "\n".join(leaks)
+    index = (out / "searchindex.js").read_text(encoding="utf-8")
+    for private in web.PRIVATE_DOCS:
+        assert private.removesuffix(".md") not in index, f"{private} está en el índice de la búsqueda"
+    assert not any("Dónde se atascan" in content for content in text.values())

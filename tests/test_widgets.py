@@ -17,7 +17,7 @@ from torch import nn
 import trazos
 from trazos import data, diagrams, inspection, render, shapes, widgets
 
-KERNEL_FRAME = (0, 170, 0)  # el verde con el que se enmarcan los kernels que más cambian
+KERNEL_FRAME = render.HIGHLIGHT  # el verde con el que se enmarcan los kernels que más cambian
 
 
 # ------------------------------------------------------------------ utilidades de las pruebas
@@ -381,7 +381,8 @@ def test_confusion_select_shows_that_pair(confusion, model, test16):
     assert confusion.gallery.value.count("<img") == min(count, 24)
     assert confusion.gallery.value != diagonal
     assert f"pred {p}:" in confusion.gallery.value and f"pred {t}:" not in confusion.gallery.value
-    assert confusion.cells[t][p].layout.border.startswith("2px solid #ff7f0e")
+    assert confusion.cells[t][p].layout.border.startswith(f"2px solid {render.hex_color(render.NEXT)}")
+    assert "✗ pred" in confusion.gallery.value and "alt='imagen " in confusion.gallery.value  # sin depender del color
     assert "transparent" in confusion.cells[1][1].layout.border
     shown = [int(i) for i in re.findall(r"nº (\d+)", confusion.gallery.value)]
     pred, _ = trazos.predict(model, test16.images)

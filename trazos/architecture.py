@@ -15,6 +15,7 @@ from matplotlib.patches import FancyBboxPatch
 
 from .capture import capture
 from .models import input_shape
+from .alt_text import described
 from .plots import Figure
 from .render import integer
 
@@ -154,4 +155,6 @@ def plot_architecture(model, input_size=None, max_rows=6):
     handles = [FancyBboxPatch((0, 0), 1, 1, facecolor=color, edgecolor="#555555") for _, color in seen]
     fig.legend(handles, [name for name, _ in seen], loc="lower center", ncol=math.ceil(len(seen) / 2), fontsize=8.5,
                frameon=False, handlelength=1.2, columnspacing=1.2, bbox_to_anchor=(0.5, 0.0))
-    return fig
+    chain = " → ".join(f"{s.name} ({'x'.join(map(str, s.output.shape[1:])) or '1'})" for s in steps)
+    return described(fig, f"Diagrama de {type(model).__name__}: {len(steps)} etapas y {integer(total)} parámetros, "
+                          f"de la entrada ({'x'.join(map(str, shape))}) a la salida: {chain}.")

@@ -11,6 +11,7 @@ import torch
 from matplotlib.patches import Rectangle
 
 from . import render
+from .alt_text import described
 from .plots import Figure, _np
 from .errors import TrazosValueError
 
@@ -75,7 +76,12 @@ def plot_conv_positions(n=5, kernel_size=3, padding=0, stride=1):
     if layout["unseen"].any():
         note += "\nrayado: píxeles que no toca ningún kernel"
     fig.supxlabel(note, fontsize=9)
-    return fig
+    unseen = int(layout["unseen"].sum())
+    return described(fig, f"Un kernel de {kernel_size}x{kernel_size} sobre una entrada de {n}x{n} con padding "
+                          f"{padding} y stride {stride}: cabe en {out}x{out} posiciones, numeradas en la entrada y en "
+                          f"la salida de {out}x{out}; la primera, en rojo continuo, y la siguiente, en naranja "
+                          f"discontinuo"
+                          + (f"; {unseen} píxeles, rayados, no los toca ningún kernel." if unseen else "."))
 
 
 def plot_max_pool(grid, size=2):
@@ -120,7 +126,17 @@ def plot_max_pool(grid, size=2):
     ax_in.set_title(f"entrada {grid.shape[0]}x{grid.shape[1]}")
     ax_out.set_title(f"salida {rows}x{cols}")
     fig.suptitle(f"Max pooling {size}x{size}, stride {size}: el máximo de cada ventana")
-    return fig
+    pooled = _pooled(grid, size, rows, cols)
+    return described(fig, f"Max pooling {size}x{size} con stride {size} de una entrada de "
+                          f"{grid.shape[0]}x{grid.shape[1]} a una salida de {rows}x{cols}: cada ventana de un color "
+                          f"y su máximo en negrita; la salida, fila a fila, es {pooled}.")
+
+
+def _pooled(grid, size, rows, cols):
+    """La salida del max pooling como texto, fila a fila: «[3, 5] [2, 8]»."""
+    out = grid[:rows * size, :cols * size].reshape(rows, size, cols, size).amax(dim=(1, 3))
+    show = (lambda v: f"{v:g}") if grid.is_floating_point() else (lambda v: str(int(v)))
+    return " ".join("[" + ", ".join(show(v) for v in row.tolist()) + "]" for row in out)
 
 
 def plot_probability_table(probs, row_labels=None, title="Probabilidades"):
@@ -153,7 +169,10 @@ def plot_probability_table(probs, row_labels=None, title="Probabilidades"):
     if row_labels is not None:
         ax.set_yticklabels(row_labels)
     fig.colorbar(image, ax=ax, shrink=0.8, pad=0.12, label="probabilidad")
-    return fig
+    rows_sum = ", ".join(render.decimal(v) for v in probs.sum(dim=1).tolist())
+    cols_sum = ", ".join(render.decimal(v) for v in probs.sum(dim=0).tolist())
+    return described(fig, f"{title}: tabla de {n} imágenes por {classes} clases con la probabilidad de cada casilla; "
+                          f"las filas suman {rows_sum} y las columnas, {cols_sum}.")
 
 
 def plot_resized(large, small, labels=None, title="Los mismos dígitos a dos tamaños"):
@@ -178,7 +197,9 @@ def plot_resized(large, small, labels=None, title="Los mismos dígitos a dos tam
                 ax.set_title(f"dígito {int(labels[k])}", fontsize=9)
         axes[row, 0].set_ylabel(f"{side}x{side}\n({side * side} píxeles)", fontsize=9)
     fig.suptitle(title)
-    return fig
+    digits = f" (los dígitos {', '.join(str(int(d)) for d in labels)})" if labels is not None else ""
+    return described(fig, f"{title}: {n} dígitos{digits}, arriba a {large.shape[-1]}x{large.shape[-1]} píxeles y "
+                          f"abajo a {small.shape[-1]}x{small.shape[-1]}.")
 
 
 # Softmax: qué eje suma 1 y dónde se desborda la versión ingenua (el explorador de softmax).

@@ -94,6 +94,10 @@ def curves_picture(timeline, now=None, width=520, height=190):
     for text, color in (("— entrenamiento", TRAIN), ("— test (imágenes fijas)", TEST)):
         draw.text((x, height - 13), text, fill=color, font=font(10))
         x += draw.textlength(text, font=font(10)) + 12  # cada una donde acaba la anterior
+    tested = [a for _, a in accuracy[1][0] if a is not None]
+    ends = f"de {render.decimal(finite[0])} a {render.decimal(finite[-1])}" if finite else "sin valores finitos"
+    image.info["alt"] = (f"Curvas de pérdida y de acierto hasta el paso {last}: la pérdida va {ends}"  # trazos.alt_text
+                         + (f" y el acierto en test llega a {render.percent(tested[-1])}." if tested else "."))
     return image
 
 

@@ -11,12 +11,14 @@ al devolverlas en la última línea de la celda.
 
 import io
 import math
+import textwrap
 
 import matplotlib.figure
 import numpy as np
 import torch
 
-from . import render
+from . import alt_text, render
+from .alt_text import described
 from .errors import TrazosValueError
 
 
@@ -69,7 +71,11 @@ def plot_history(history):
         ax.set_xticks(epochs)
         ax.grid(alpha=0.3)
         ax.legend()
-    return fig
+    first, last = history[0], history[-1]
+    return described(fig, f"Pérdida y acierto por época, en entrenamiento y en validación ({len(history)} épocas): la "
+                          f"pérdida de validación pasa de {render.decimal(first['val_loss'])} a "
+                          f"{render.decimal(last['val_loss'])} y su acierto de {render.percent(first['val_acc'])} a "
+                          f"{render.percent(last['val_acc'])}.")
 
 
 def _kernels(weight):
@@ -111,7 +117,8 @@ def plot_kernels(weight, title="Kernels", filter=None):
     image = _draw_kernels(ax, weight, title, float(weight.abs().max()) or 1.0, filter)
     fig.colorbar(image, ax=ax, shrink=0.7, label="peso")
     fig.supxlabel(_layout_note(weight, filter), fontsize=9)
-    return fig
+    return described(fig, f"{title}: {_layout_note(weight, filter)}, de {weight.shape[-1]}x{weight.shape[-1]}; "
+                          f"rojo, peso positivo; azul, negativo; blanco, cero.")
 
 
 def plot_kernels_before_after(before, after, layer="conv1", filter=None, names=("antes", "después")):
@@ -145,7 +152,9 @@ def plot_kernels_before_after(before, after, layer="conv1", filter=None, names=(
                      location="bottom", extend="both")
     fig.supxlabel(_layout_note(before, filter) + " · cada panel con su escala de color (el 1 % más extremo se satura)",
                   fontsize=9)
-    return fig
+    k = before.shape[-1]
+    return described(fig, f"Kernels de {layer} antes y después de entrenar y su diferencia, en tres paneles: "
+                          f"{_layout_note(before, filter)}, de {k}x{k}; rojo, positivo; azul, negativo.")
 
 
 def plot_activations(maps, stage="", image=None, max_maps=32):
@@ -184,7 +193,11 @@ def plot_activations(maps, stage="", image=None, max_maps=32):
                     fontsize=7, color="white", va="top", ha="left")
     fig.colorbar(shown, ax=ax, shrink=0.8, label="activación (misma escala para todos)")
     fig.suptitle(f"Activaciones de {stage}: {description}" if stage else description)
-    return fig
+    strongest = int(tiles.reshape(len(tiles), -1).max(axis=1).argmax()) if maps.ndim == 3 else None
+    return described(fig, (f"Activaciones de {stage}: " if stage else "Activaciones: ") + description
+                     + (", con la imagen de entrada a la izquierda" if extra else "")
+                     + "; oscuro, poco; amarillo, mucho"
+                     + (f"; el canal que más se enciende es el {strongest}." if strongest is not None else "."))
 
 
 def plot_confusion(matrix, title="Matriz de confusión (test)"):
@@ -204,7 +217,13 @@ def plot_confusion(matrix, title="Matriz de confusión (test)"):
                         color="white" if math.log1p(count) > threshold else "black")
     ax.set(title=title, xlabel="predicho", ylabel="verdadero", xticks=range(n), yticks=range(n))
     fig.colorbar(image, ax=ax, shrink=0.8, label="log(1 + ejemplos)")
-    return fig
+    errors = matrix.clone()
+    errors.fill_diagonal_(0)
+    t, p = divmod(int(errors.argmax()), n)
+    return described(fig, f"{title}, {n}x{n}: filas, el dígito verdadero; columnas, el predicho. "
+                          f"{render.integer(matrix.trace())} de {render.integer(matrix.sum())} ejemplos en la "
+                          f"diagonal; "
+                          f"la confusión más frecuente, el {t} leído como {p} ({int(errors[t, p])} veces).")
 
 
 def plot_digits(images, titles=None, title="", cols=8, colors=None):
@@ -219,17 +238,20 @@ def plot_digits(images, titles=None, title="", cols=8, colors=None):
         ax.axis("off")
         if k < len(images):
             ax.imshow(_np(render.digit_pixels(images[k])), cmap="gray", vmin=0, vmax=1)
-            if titles:
-                ax.set_title(titles[k], fontsize=9, color=colors[k] if colors else "black")
+            if titles:  # partido en líneas que caben en su columna: dos títulos largos no se montan
+                lines = [part for line in str(titles[k]).split("\n") for part in textwrap.wrap(line, 18) or [""]]
+                ax.set_title("\n".join(lines), fontsize=9, color=colors[k] if colors else "black")
     if title:
         fig.suptitle(title)
-    return fig
+    shown = "; ".join(" ".join(str(t).split()) for t in titles[:len(images)]) if titles else ""
+    return described(fig, f"{title or 'Dígitos'}: {len(images)} {'dígito' if len(images) == 1 else 'dígitos'}"
+                          + (f", con sus títulos: {shown}." if shown else "."))
 
 
 def plot_predictions(images, labels, predictions, probs, title=None, max_images=16):
     """Galería de predicciones: etiqueta verdadera, predicha y probabilidad de la predicha.
 
-    Verde si acierta, rojo si falla.
+    Verde y ✓ si acierta, rojo y ✗ si falla: la marca distingue también sin ver los colores.
     """
     n = min(len(images), max_images)
     if n == 0:
@@ -237,10 +259,10 @@ def plot_predictions(images, labels, predictions, probs, title=None, max_images=
     titles, colors = [], []
     for k in range(n):
         t, p = int(labels[k]), int(predictions[k])
-        titles.append(f"real {t} · pred {p}\n{render.percent(probs[k][p])}")
-        colors.append("tab:green" if t == p else "tab:red")
+        titles.append(f"{'✓' if t == p else '✗'} real {t} · pred {p}\n{render.percent(probs[k][p])}")
+        colors.append(render.RIGHT if t == p else render.WRONG)
     if title is None:
-        right = sum(c == "tab:green" for c in colors)
+        right = sum(c == render.RIGHT for c in colors)
         title = "Aciertos" if right == n else "Errores" if right == 0 else "Predicciones"
     return plot_digits(images[:n], titles, title, colors=colors)
 
@@ -258,7 +280,10 @@ def plot_probabilities(probs, label=None, title="Probabilidad de cada dígito"):
     ax.invert_yaxis()  # el 0 arriba, como en los exploradores
     if label is not None:
         ax.get_yticklabels()[int(label)].set_fontweight("bold")
-    return fig
+    best = int(probs.argmax())
+    return described(fig, f"{title}: una barra por dígito, del 0 al {len(probs) - 1}; la red elige el {best} con "
+                          f"{render.percent(probs[best])}" + (f"; el verdadero es el {int(label)}." if label is not None
+                                                              else "."))
 
 
 def plot_batch_losses(losses, window=20, title="Pérdida de cada lote durante una época"):
@@ -276,7 +301,8 @@ def plot_batch_losses(losses, window=20, title="Pérdida de cada lote durante un
     ax.set(title=title, xlabel="paso (lote)", ylabel="entropía cruzada")
     ax.grid(alpha=0.3)
     ax.legend()
-    return fig
+    return described(fig, f"{title}: {len(losses)} lotes; la media de {window} lotes baja de "
+                          f"{render.decimal(smooth[0])} a {render.decimal(smooth[-1])}.")
 
 
 def plot_kernel_responses(weight, maps, image=None, cols=8, limits=None):
@@ -315,7 +341,11 @@ def plot_kernel_responses(weight, maps, image=None, cols=8, limits=None):
         axes[1, 0].set_title("entrada", fontsize=9)
     fig.suptitle("Cada kernel (arriba) y su respuesta sobre la imagen (abajo)\n"
                  "rojo: se parece al kernel · azul: al opuesto · blanco: nada")
-    return fig
+    k, strongest = weight.shape[-1], int(maps.flatten(1).amax(dim=1).argmax())
+    return described(fig, f"Los {n} kernels de {k}x{k} de la primera capa, cada uno encima de su respuesta sobre la "
+                          f"imagen{' (la entrada, a la izquierda)' if extra else ''}: rojo donde el trozo de imagen se "
+                          f"parece al kernel, azul donde se parece a su opuesto; la respuesta más alta es la del "
+                          f"kernel {strongest} ({render.decimal(maps[strongest].max())}).")
 
 
 def plot_channel_stages(acts, channel, stages=("conv1", "relu1", "pool1"), image=None):
@@ -352,7 +382,10 @@ def plot_channel_stages(acts, channel, stages=("conv1", "relu1", "pool1"), image
         ax.set_yticks([])
     fig.colorbar(shown, ax=axes[extra:].tolist(), shrink=0.8, label="activación")
     fig.suptitle(f"Canal {channel} a través de {' → '.join(stages)}")
-    return fig
+    sizes = ", ".join(f"{s} de {m.shape[0]}x{m.shape[1]} (máx. {render.decimal(m.max())})"
+                      for s, m in zip(stages, maps))
+    return described(fig, f"El canal {channel} a través de {' → '.join(stages)}, con la misma escala de color: "
+                          f"{sizes}.")
 
 
 def plot_confused_pairs(images, labels, predictions, probs, pairs, per_pair=6):
@@ -381,7 +414,9 @@ def plot_confused_pairs(images, labels, predictions, probs, pairs, per_pair=6):
             ax.set_title(f"p({pred}) = {100 * float(probs[i][pred]):.0f} %\n"
                          f"p({true}) = {100 * float(probs[i][true]):.0f} %", fontsize=8)
     fig.suptitle("Pares más confundidos: probabilidad del dígito predicho y del verdadero")
-    return fig
+    rows = "; ".join(f"el {int(t)} leído como {int(p)}" for t, p, *_ in pairs)
+    return described(fig, f"Pares más confundidos, una fila de ejemplos por par: {rows}; encima de cada imagen, la "
+                          f"probabilidad del dígito predicho y la del verdadero.")
 
 
 def plot_per_class_accuracy(accuracy, overall=None, title="Acierto por dígito (test)"):
@@ -396,7 +431,7 @@ def plot_per_class_accuracy(accuracy, overall=None, title="Acierto por dígito (
     fig = Figure(figsize=(7, 3.4), layout="constrained")
     ax = fig.subplots()
     worst = int(accuracy.argmin())
-    colors = ["tab:red" if d == worst else "tab:blue" for d in range(len(accuracy))]
+    colors = ["tab:red" if d == worst else "tab:blue" for d in range(len(accuracy))]  # y el valor encima
     bars = ax.bar(range(len(accuracy)), accuracy.tolist(), color=colors)
     ax.bar_label(bars, labels=[render.decimal(a, 1) for a in accuracy.tolist()], fontsize=8, padding=2)
     if overall is not None:
@@ -406,4 +441,10 @@ def plot_per_class_accuracy(accuracy, overall=None, title="Acierto por dígito (
     ax.set(title=title, xlabel="dígito", ylabel="acierto (%)  [el eje no empieza en 0]", xticks=range(len(accuracy)),
            ylim=(max(0, low), 100.6))
     ax.grid(axis="y", alpha=0.3)
-    return fig
+    best = int(accuracy.argmax())
+    return described(fig, f"{title}: una barra por dígito; el mejor, el {best} con "
+                          f"{render.decimal(accuracy[best], 1)} %; el peor, en rojo, el {worst} con "
+                          f"{render.decimal(accuracy[worst], 1)} %.")
+
+
+alt_text.register()  # en un cuaderno: IPython guarda este texto junto al PNG de cada figura

@@ -7,7 +7,8 @@ mismas funciones, así que un estudiante ve la misma disposición en los dos.
 
 Para la pantalla los exploradores no crean figuras de matplotlib: componen un mosaico en
 NumPy, lo colorean con una tabla de 256 colores y lo codifican en PNG con PIL, en pocos
-milisegundos. Este módulo no importa ipywidgets.
+milisegundos. Cada imagen de PIL lleva en `info["alt"]` lo que enseña (`trazos.alt_text`).
+Este módulo no importa ipywidgets.
 """
 
 import base64
@@ -23,7 +24,8 @@ from .data import to_pixels
 from .shapes import conv_output_size
 from .errors import TrazosValueError
 
-__all__ = ["DIVERGING", "SEQUENTIAL", "PREDICTED", "OTHER", "MAP_COLUMNS", "decimal", "integer", "percent",
+__all__ = ["DIVERGING", "SEQUENTIAL", "PREDICTED", "OTHER", "RIGHT", "WRONG", "MAP_COLUMNS", "decimal", "integer",
+           "percent", "hex_color",
            "colorize", "mosaic", "to_png", "digit_pixels", "digit_picture",
            "kernel_tiles", "kernel_limits", "kernel_changes", "kernel_grid", "kernel_picture",
            "map_tiles", "maps_grid", "maps_picture", "describe_stage", "bar_colors", "probability_bars",
@@ -31,9 +33,15 @@ __all__ = ["DIVERGING", "SEQUENTIAL", "PREDICTED", "OTHER", "MAP_COLUMNS", "deci
 
 DIVERGING = "RdBu_r"  # pesos y respuestas con signo: rojo positivo, azul negativo, blanco cero
 SEQUENTIAL = "viridis"  # activaciones: oscuro poco, amarillo mucho
-PREDICTED, OTHER = "#1f77b4", "#b0b0b0"  # la barra del dígito predicho y las demás
-FIRST, NEXT, CENTER = (230, 60, 60), (255, 160, 40), (31, 119, 180)  # kernel: 1.ª posición, la siguiente, centros
-PADDING, UNSEEN = (215, 215, 215), (255, 221, 170)  # ceros del padding; píxeles que no toca ningún kernel
+# Los colores del curso contrastan con el blanco al menos 3:1 si son de un dibujo (barras, marcos, puntos) y
+# 4,5:1 si se escriben (WCAG 2.1 AA); los que se distinguen entre sí llevan además otra marca (continuo o
+# discontinuo, ✓ o ✗, negrita), porque para un daltónico rojo, naranja y verde se parecen.
+PREDICTED, OTHER = "#1f77b4", "#8a8a8a"  # la barra del dígito predicho (4,8:1) y las demás (3,5:1)
+FIRST, NEXT, CENTER = (208, 48, 48), (184, 92, 0), (31, 119, 180)  # kernel: 1.ª posición (continuo), la siguiente
+# (discontinuo), centros; 5,1:1, 4,6:1 y 4,8:1 sobre blanco
+PADDING, UNSEEN = (215, 215, 215), (255, 221, 170)  # ceros del padding; píxeles que no toca ningún kernel (rayados)
+HIGHLIGHT = (27, 122, 27)  # el marco verde (5,5:1) de los kernels que más cambiaron: el marco ya es la otra marca
+RIGHT, WRONG = "#2a7d2a", "#b00020"  # acierto (5,2:1) y error (7,3:1), siempre con ✓ o ✗ al lado
 MAP_COLUMNS = 8  # mapas de activación por fila, en la figura y en el explorador
 BACKGROUND = (255, 255, 255)  # huecos entre tiles (ninguna paleta usada llega a blanco puro)
 
@@ -57,6 +65,11 @@ def integer(value):
 def percent(fraction, decimals=1):
     """Una fracción como porcentaje: 0.9922 -> «99,22 %»."""
     return f"{decimal(100 * float(fraction), decimals)} %"
+
+
+def hex_color(rgb):
+    """(r, g, b) -> «#rrggbb», para usar los colores del curso en HTML."""
+    return "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rgb))
 
 
 def lut(cmap):
@@ -249,8 +262,12 @@ def kernel_picture(weights, view="después", epoch=-1, filter=None, highlight=4,
         for o, i in [(int(o), int(i)) for o, i in ranked if shown_kernels[o, i]][:highlight]:
             row, col = divmod(where[(o, i)], cols)
             step = k * scale + gap
-            _frame(rgb, gap + row * step, gap + col * step, k * scale, k * scale, (0, 170, 0))
-    return Image.fromarray(rgb)
+            _frame(rgb, gap + row * step, gap + col * step, k * scale, k * scale, HIGHLIGHT)
+    picture = Image.fromarray(rgb)
+    framed = f"; los {highlight} que más cambiaron, enmarcados en verde" if highlight and change.max() > 0 else ""
+    picture.info["alt"] = (f"Mosaico de {len(tiles)} kernels de {k}x{k}, vista «{view}» en la época {epoch} "
+                           f"(±{decimal(limits[view])}): rojo, positivo; azul, negativo{framed}.")
+    return picture
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,12 +313,16 @@ def maps_picture(output, cell=72, cols=MAP_COLUMNS, cmap=SEQUENTIAL):
     Todos los mapas comparten la escala de color (oscuro = bajo, amarillo = alto): así se ve
     qué canales responden más a la imagen. Cada mapa mide unos `cell` píxeles de lado.
     """
-    tiles, _ = map_tiles(output)
+    tiles, describe = map_tiles(output)
     if torch.as_tensor(output).ndim == 3:  # mapas: cada uno de unos `cell` píxeles de lado
         scale = max(1, round(cell / max(tiles.shape[1], tiles.shape[2])))
     else:  # un vector: la tira ocupa el ancho de `cols` mapas, con casillas de al menos 4 píxeles
         scale = max(4, round(cols * cell / tiles.shape[2]))
-    return Image.fromarray(mosaic(colorize(tiles, cmap, *_map_limits(tiles)), cols=cols, scale=scale))
+    picture = Image.fromarray(mosaic(colorize(tiles, cmap, *_map_limits(tiles)), cols=cols, scale=scale))
+    strongest = int(np.nanmax(tiles.reshape(len(tiles), -1), axis=1).argmax())
+    picture.info["alt"] = (f"Mosaico de {describe}, con una sola escala de color (oscuro, poco; amarillo, mucho)"
+                           + (f"; el que más se enciende es el {strongest}." if len(tiles) > 1 else "."))
+    return picture
 
 
 def describe_stage(stage, output):
@@ -359,9 +380,10 @@ def conv_layout(n, kernel_size, padding=0, stride=1):
 def kernel_placement(n, kernel_size, padding=0, stride=1, max_side=360):
     """Dibujo de `conv_layout` como imagen PIL (lo que enseña el explorador de padding).
 
-    Gris: los ceros del padding; blanco: la entrada; naranja claro: píxeles que no toca ningún
-    kernel. Rojo: el kernel en su primera posición; naranja: la siguiente (un stride a la
-    derecha). Un punto azul por píxel de salida, en el centro de cada posición del kernel.
+    Gris: los ceros del padding; blanco: la entrada; naranja claro rayado: píxeles que no toca
+    ningún kernel. Rojo continuo: el kernel en su primera posición; naranja discontinuo: la
+    siguiente (un stride a la derecha). Un punto azul por píxel de salida, en el centro de cada
+    posición del kernel.
     `plots`/`diagrams.plot_conv_positions` dibuja la misma geometría con los mismos colores.
     """
     layout = conv_layout(n, kernel_size, padding, stride)
@@ -371,21 +393,32 @@ def kernel_placement(n, kernel_size, padding=0, stride=1, max_side=360):
     grid[layout["padding"]] = PADDING
     grid[layout["unseen"]] = UNSEEN
     rgb = grid.repeat(cell, 0).repeat(cell, 1)
+    rows, cols = np.indices(rgb.shape[:2])
+    stripes = layout["unseen"].repeat(cell, 0).repeat(cell, 1) & ((rows + cols) % 6 == 0)
+    rgb[stripes] = NEXT  # el rayado: se distingue del blanco también sin ver el color
     rgb = np.pad(rgb, ((0, 1), (0, 1), (0, 0)), constant_values=190)
     rgb[::cell, :] = 190  # las líneas de la rejilla: una por píxel
     rgb[:, ::cell] = 190
     k = kernel_size * cell
     windows = [(0, FIRST)] + ([(stride * cell, NEXT)] if out > 1 else [])
     for left, color in reversed(windows):  # marcos de 3 píxeles; el rojo queda encima
+        along = np.arange(k + 1)
+        drawn = along if color == FIRST else along[(along // 6) % 2 == 0]  # el naranja, discontinuo
         for t in range(3):
-            rgb[t, left:left + k + 1] = rgb[k - t, left:left + k + 1] = color
-            rgb[:k + 1, left + t] = rgb[:k + 1, left + k - t] = color
+            rgb[t, left + drawn] = rgb[k - t, left + drawn] = color
+            rgb[drawn, left + t] = rgb[drawn, left + k - t] = color
     dot = max(2, cell // 3)
     centers = np.arange(out) * stride * cell + k // 2 - dot // 2  # un punto por píxel de salida
     for dy in range(dot):
         for dx in range(dot):
             rgb[np.ix_(centers + dy, centers + dx)] = CENTER
-    return Image.fromarray(rgb)
+    picture = Image.fromarray(rgb)
+    unseen = int(layout["unseen"].sum())
+    picture.info["alt"] = (f"Un kernel de {kernel_size}x{kernel_size} sobre una entrada de {n}x{n} con padding "
+                           f"{padding} y stride {stride}: la primera posición en rojo continuo, la siguiente en "
+                           f"naranja discontinuo y un punto azul por cada uno de los {out}x{out} píxeles de salida"
+                           + (f"; {unseen} píxeles, rayados, no los toca ningún kernel." if unseen else "."))
+    return picture
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,11 +432,14 @@ def gallery_html(digits, indices, probs, max_images=24):
         pred = int(p.argmax())
         image, _ = digits[i]
         src = base64.b64encode(to_png(digit_picture(image, scale=1))).decode()
-        color = "#2a7d2a" if pred == int(digits.labels[i]) else "#b00020"
-        tiles.append(f"<div style='text-align:center;font-size:75%;line-height:1.25;width:84px'>"
-                     f"<img src='data:image/png;base64,{src}' style='width:64px;height:64px;"
+        label = int(digits.labels[i])
+        color, mark = (RIGHT, "✓") if pred == label else (WRONG, "✗")
+        alt = f"imagen {i} del test, un {label}: la red lee un {pred} con {percent(p[pred])}"
+        # El pie en dos líneas que caben en la celda (antes se montaban unas sobre otras).
+        tiles.append(f"<div style='text-align:center;font-size:75%;line-height:1.25;width:84px;overflow-wrap:anywhere'>"
+                     f"<img src='data:image/png;base64,{src}' alt='{alt}' style='width:64px;height:64px;"
                      f"image-rendering:pixelated'><br>nº {i}<br>"
-                     f"<span style='color:{color};white-space:nowrap'>pred {pred}: {percent(p[pred])}</span>"
+                     f"<span style='color:{color}'>{mark} pred {pred}:<br>{percent(p[pred])}</span>"
                      f"</div>")
     more = f"<div>… y {len(indices) - max_images} más.</div>" if len(indices) > max_images else ""
     return "<div class='galeria' style='display:flex;flex-wrap:wrap;gap:4px'>" + "".join(tiles) + "</div>" + more

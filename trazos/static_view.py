@@ -8,8 +8,7 @@ como quedó al terminar el cuaderno, con sus cajas, sus imágenes y sus controle
 
 import html
 import json
-
-from . import render
+import re
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -26,6 +25,14 @@ BOXES = {"VBoxModel": "column", "HBoxModel": "row", "BoxModel": "row", "GridBoxM
 SLIDERS = {"IntSliderModel", "FloatSliderModel", "FloatLogSliderModel", "IntRangeSliderModel",
            "FloatRangeSliderModel", "SelectionSliderModel", "SelectionRangeSliderModel"}
 CHOICES = {"DropdownModel", "SelectModel", "RadioButtonsModel", "ToggleButtonsModel"}
+# El nombre de cada explorador (su clase `trazos-<nombre>-explorer`), para decir qué enseña cada imagen.
+EXPLORERS = {"kernel": "de kernels", "activation": "de activaciones", "padding": "de padding y stride",
+             "softmax": "de softmax", "confusion": "de la matriz de confusión", "draw": "de «dibuja tu dígito»",
+             "training": "del entrenamiento en vivo", "trainer": "del entrenamiento en vivo",
+             "attribution": "de qué mira la red", "embedding": "del mapa de los dígitos"}
+# Lo que enseñan las imágenes que no llevan un pie delante en su caja (su clase CSS).
+PICTURES = {"trazos-scatter": "los dígitos del test como puntos del plano, de un color por dígito",
+            "trazos-nearest": "el dígito más cercano al punto (x, y)"}
 
 
 def _model_id(reference):
@@ -43,6 +50,11 @@ def _layout_css(models, state):
     css = {name.replace("_", "-"): layout.get(name) for name in LAYOUT_CSS if layout.get(name)}
     if layout.get("display") == "none" or layout.get("visibility") == "hidden":
         css["display"] = "none"
+    columns = re.fullmatch(r"\s*((?:\d+px\s*)+)", css.get("grid-template-columns") or "")
+    if columns:  # columnas fijas («110px 56px …»): proporcionales, para que la rejilla quepa en un móvil
+        widths = [int(w) for w in re.findall(r"\d+", columns[1])]
+        css["grid-template-columns"] = " ".join(f"minmax(0, {w}fr)" for w in widths)
+        css["max-width"] = f"{sum(widths)}px"
     return css
 
 
@@ -56,11 +68,12 @@ def _description(state):
 
 
 def _number(value):
-    return render.decimal(value, 2) if isinstance(value, float) else html.escape(str(value))
+    # Con las cifras que hacen falta: una tasa de 0,002 no es «0,00».
+    return f"{value:.4g}".replace(".", ",") if isinstance(value, float) else html.escape(str(value))
 
 
-def _output_html(outputs):
-    """Las salidas de un widget Output (texto, HTML o imágenes)."""
+def _output_html(outputs, alt):
+    """Las salidas de un widget Output (texto, HTML o imágenes); `alt`, el texto de las imágenes sin uno propio."""
     parts = []
     for out in outputs:
         if out.get("output_type") == "stream":
@@ -68,7 +81,9 @@ def _output_html(outputs):
             continue
         data = out.get("data", {})
         if "image/png" in data:
-            parts.append(f"<img alt='figura' src='data:image/png;base64,{''.join(data['image/png']).strip()}'>")
+            own = out.get("metadata", {}).get("image/png", {}).get("alt")  # el de la figura (trazos.alt_text)
+            parts.append(f"<img alt='{html.escape(own or alt)}' "
+                         f"src='data:image/png;base64,{''.join(data['image/png']).strip()}'>")
         elif "text/html" in data:
             parts.append("".join(data["text/html"]))
         elif "text/plain" in data:
@@ -92,8 +107,78 @@ def _canvas_svg(state, classes):
             f"background:#000'>{''.join(lines)}</svg>")
 
 
-def _widget_html(models, model_id, depth=0):
+def _text(value):
+    """El texto de un trozo de HTML: sin etiquetas, con un espacio donde acaba un bloque o una línea."""
+    text = re.sub(r"<(br|/p|/div|/td|/th|/li|/tr)\b[^>]*>", " ", str(value or ""))
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split())
+
+
+def _control_value(model):
+    """(nombre, valor que enseña) de un control, o None si el modelo no es un control."""
+    name, state = model.get("model_name", ""), model.get("state", {})
+    labels, index, value = state.get("_options_labels", []), state.get("index"), state.get("value")
+    if name in CHOICES or (name in SLIDERS and name.startswith("Selection")):
+        indices = index if isinstance(index, list) else [index]
+        shown = " – ".join(labels[i] for i in indices if isinstance(i, int) and i < len(labels))
+    elif name in SLIDERS:
+        shown = " – ".join(_number(v) for v in value) if isinstance(value, list) else _number(value)
+    elif name in ("CheckboxModel", "ToggleButtonModel"):
+        shown = "sí" if value else "no"
+    else:
+        return None
+    return (state.get("description") or "control").rstrip(": "), shown
+
+
+def _walk(models, model_id, previous=None, depth=0):
+    """(id, modelo, el widget anterior en su caja) del widget y de sus hijos, en el orden en que se dibujan."""
+    key = _model_id(model_id)
+    model = models.get(key)
+    if model is None or depth > 50:
+        return
+    yield key, model, previous
+    if model.get("model_name") in BOXES:
+        before = None
+        for child in model.get("state", {}).get("children", []):
+            yield from _walk(models, child, before, depth + 1)
+            before = models.get(_model_id(child))
+
+
+def explorer_summary(models, model_id):
+    """(nombre del explorador, «control = valor; …») de un explorador, para su nota y sus imágenes."""
+    root = models.get(_model_id(model_id), {}).get("state", {})
+    kind = next((css[len("trazos-"):-len("-explorer")] for css in root.get("_dom_classes", [])
+                 if css.startswith("trazos-") and css.endswith("-explorer")), "")
+    values = [found for _, model, _ in _walk(models, model_id) if (found := _control_value(model))]
+    return EXPLORERS.get(kind, f"«{kind}»" if kind else ""), "; ".join(f"{name} = {shown}" for name, shown in values)
+
+
+def image_alts(models, model_id):
+    """{modelo de imagen: texto alternativo} de las imágenes de un explorador.
+
+    Cada texto dice de qué explorador es, con qué valores de sus controles, y qué enseña: el texto
+    que la precede en su caja (el pie que la explica) o, si no hay, su número entre las imágenes.
+    """
+    name, values = explorer_summary(models, model_id)
+    images = [(key, before or {}) for key, model, before in _walk(models, model_id)
+              if model.get("model_name") == "ImageModel"]
+    alts = {}
+    for number, (key, before) in enumerate(images, 1):
+        caption = _text(before.get("state", {}).get("value")) if before.get("model_name") in (
+            "HTMLModel", "HTMLMathModel", "LabelModel") else ""
+        classes = models[key].get("state", {}).get("_dom_classes", [])
+        what = caption[:300] or next((PICTURES[c] for c in classes if c in PICTURES), "") or \
+            (f"imagen {number} de {len(images)}" if len(images) > 1 else "imagen")
+        what = what.rstrip(". ")
+        if not re.match(r"\w*\d", what):  # «conv1: …» se queda como se escribe en PyTorch
+            what = what[:1].upper() + what[1:]
+        alts[key] = (f"{what}. Explorador {name}".strip()
+                     + (f", con {values}" if values else "") + ".")
+    return alts
+
+
+def _widget_html(models, model_id, depth=0, alts=None):
     """El HTML fijo de un widget y de sus hijos, a partir del estado guardado en el cuaderno."""
+    alts = {} if alts is None else alts
     model = models.get(_model_id(model_id))
     if model is None or depth > 50:
         return ""
@@ -101,14 +186,18 @@ def _widget_html(models, model_id, depth=0):
     css = _layout_css(models, state)
     classes = " ".join(["trazos-fijo", *state.get("_dom_classes", [])])
     if name in BOXES:
-        children = "".join(_widget_html(models, child, depth + 1) for child in state.get("children", []))
+        children = "".join(_widget_html(models, child, depth + 1, alts) for child in state.get("children", []))
         direction = BOXES[name]
         css = ({"display": "grid"} if direction == "grid" else
                {"display": "flex", "flex-direction": direction, "flex-wrap": "wrap" if direction == "row" else None,
                 "gap": "0.5em"}) | css
         return f"<div class='{html.escape(classes)}'{_style(css)}>{children}</div>"
     if name in ("HTMLModel", "HTMLMathModel"):
-        return f"<div class='{html.escape(classes)}'{_style(css)}>{_description(state)}{state.get('value', '')}</div>"
+        # Una tabla ancha se desliza en su caja (se llega con el teclado), sin cortar el resto de la vista.
+        value = re.sub(r"(<table\b.*?</table>)", r"<div class='trazos-tabla' role='region' tabindex='0' "
+                       r"aria-label='Tabla: desliza para ver todas sus columnas'>\1</div>", str(state.get("value", "")),
+                       flags=re.DOTALL)
+        return f"<div class='{html.escape(classes)}'{_style(css)}>{_description(state)}{value}</div>"
     if name == "LabelModel":
         return f"<div class='{html.escape(classes)}'{_style(css)}>{html.escape(str(state.get('value', '')))}</div>"
     if name == "ImageModel":
@@ -117,7 +206,8 @@ def _widget_html(models, model_id, depth=0):
             return ""
         kind = state.get("format", "png")
         size = {"width": f"{state['width']}px" if str(state.get("width", "")).isdigit() else None}
-        return (f"<img class='{html.escape(classes)}' alt='imagen del explorador' "
+        alt = alts.get(_model_id(model_id)) or "Imagen de un explorador del curso."
+        return (f"<img class='{html.escape(classes)}' alt='{html.escape(alt)}' "
                 f"src='data:image/{html.escape(kind)};base64,{data}'{_style(size | css | {'max-width': '100%'})}>")
     if name in SLIDERS:
         value = state.get("value")
@@ -155,7 +245,8 @@ def _widget_html(models, model_id, depth=0):
         return (f"<progress class='{html.escape(classes)}' max='{state.get('max', 100)}' "
                 f"value='{state.get('value', 0)}'{_style(css)}></progress>")
     if name == "OutputModel":
-        return f"<div class='{html.escape(classes)}'{_style(css)}>{_output_html(state.get('outputs', []))}</div>"
+        alt = next(iter(alts.values()), "Figura de un explorador del curso.")
+        return f"<div class='{html.escape(classes)}'{_style(css)}>{_output_html(state.get('outputs', []), alt)}</div>"
     if name == "AnyModel" and "strokes" in state:  # el lienzo de «dibuja tu dígito», con lo que se dibujó
         return _canvas_svg(state, classes)
     if name == "AnyModel":
@@ -171,11 +262,13 @@ def static_widget_html(state, model_id):
     que guarda nbclient al ejecutar un cuaderno; las imágenes van dentro, en base64.
     """
     models = state.get("state", {})
-    body = _widget_html(models, model_id)
     root = models.get(_model_id(model_id), {}).get("state", {})
     if not any(css.endswith("-explorer") for css in root.get("_dom_classes", [])):  # p. ej. la barra de tqdm
-        return f"<div class='trazos-widget-fijo'>{body}</div>"
-    return (f"<div class='trazos-vista-fija'><p class='trazos-vista-fija-nota'>{html.escape(STATIC_NOTE)}</p>"
+        return f"<div class='trazos-widget-fijo'>{_widget_html(models, model_id)}</div>"
+    body = _widget_html(models, model_id, alts=image_alts(models, model_id))
+    _, values = explorer_summary(models, model_id)
+    shown = f" Valores de los controles en esta vista: {values}." if values else ""
+    return (f"<div class='trazos-vista-fija'><p class='trazos-vista-fija-nota'>{html.escape(STATIC_NOTE + shown)}</p>"
             f"{body}</div>")
 
 

@@ -7,8 +7,12 @@ Construye, sin internet, un sitio HTML con todo el curso:
 - cada explorador (ipywidgets/anywidget) como su vista fija (`trazos.static_view`): la que tenía al terminar de
   ejecutarse el cuaderno, compuesta en HTML a partir del estado de sus widgets (imágenes PNG,
   textos y el valor de cada control). Sin JavaScript de widgets ni nada de fuera;
-- el glosario, la guía del profesorado y una portada que dice qué es el curso y en qué orden
-  se lee. La clave de respuestas NO se publica: es para el profesorado.
+- el glosario, cómo se publica y una portada que dice qué es el curso y en qué orden se lee.
+  La guía del profesorado y la clave de respuestas NO se publican: dan las respuestas de los
+  ejercicios (dónde se atascan, las preguntas de salida), y se leen en el repositorio.
+
+Después, `trazos.web_pages` retoca el HTML de Sphinx: el texto alternativo de cada figura, los
+nombres accesibles en español, los iconos sin Font Awesome y el extracto de la búsqueda.
 
 La herramienta es Sphinx con myst-nb (lee los .ipynb ya ejecutados, sin volver a ejecutarlos) y
 el tema sphinx-book-theme: todo viene de PyPI con `pip install -e ".[web]"`, el tema trae sus
@@ -26,9 +30,10 @@ import shutil
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
-from . import render
+from . import render, web_pages
 from .static_view import prepare_notebook, static_widget_html  # la vista fija de los exploradores
 
 __all__ = ["NOTEBOOKS", "DOCS", "execute_notebooks", "student_copy", "static_widget_html", "prepare_notebook",
@@ -37,7 +42,9 @@ __all__ = ["NOTEBOOKS", "DOCS", "execute_notebooks", "student_copy", "static_wid
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 DOCS = ROOT / "docs"
-PUBLISHED_DOCS = ("glosario.md", "guia_docente.md", "publicar.md")  # la clave de respuestas se queda fuera
+# La guía del profesorado y la clave de respuestas se quedan fuera: dan las respuestas de los ejercicios.
+PUBLISHED_DOCS = ("glosario.md", "publicar.md")
+PRIVATE_DOCS = ("guia_docente.md", "clave_de_respuestas.md")
 MARKER = ".sitio-trazos"  # fichero que deja el sitio: así se sabe que la carpeta se puede reemplazar
 
 
@@ -140,12 +147,31 @@ que siguen son para quien quiere ir más allá.
 """
 
 CSS = """\
+/* Los colores de Colab y de Binder, oscurecidos hasta 4,9:1 y 6,8:1 con el texto blanco (WCAG AA). */
 .trazos-insignias a { display: inline-block; margin: 0 .4em .4em 0; padding: .15em .6em; border-radius: .3em;
-  background: #f37726; color: #fff !important; font-weight: 600; text-decoration: none; font-size: .9em; }
-.trazos-insignias a.binder { background: #579aca; }
+  background: #bf4c00; color: #fff !important; font-weight: 600; text-decoration: none; font-size: .9em; }
+.trazos-insignias a.binder { background: #1f5f8b; }
+/* Un anillo de foco que se ve en cada control, también en los botones del tema. */
+a:focus-visible, button:focus-visible, input:focus-visible, summary:focus-visible, [tabindex]:focus-visible,
+.btn:focus-visible { outline: 3px solid #1f5f8b !important; outline-offset: 2px; box-shadow: 0 0 0 5px #fff; }
+/* Cada figura se abre a tamaño completo; en un móvil lo dice debajo. */
+a.trazos-figura { display: inline-block; max-width: 100%; }
+a.trazos-figura img { max-width: 100%; height: auto; }
+@media (max-width: 600px) {
+  a.trazos-figura::after { content: "Toca para ver a tamaño completo"; display: block; font-size: .8rem;
+    color: #454545; }
+  /* El código y las salidas largas se parten en la caja en vez de obligar a deslizar de lado. */
+  div.highlight pre, div.cell_output pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+  .trazos-vista-fija [style*="width"], .trazos-vista-fija [style*="min-width"] { width: auto !important;
+    min-width: 0 !important; }
+  .trazos-vista-fija .trazos-fijo-boton { font-size: .68rem; padding: 0; margin: 0; white-space: nowrap; }
+  .trazos-tabla table { font-size: .75rem; }
+  .trazos-tabla th, .trazos-tabla td { padding: 1px 3px; }
+}
 .trazos-vista-fija { border: 1px dashed #999; border-radius: .4em; padding: .6em; margin: .3em 0; max-width: 100%;
   overflow-x: auto; }
-.trazos-vista-fija-nota { font-size: .85em; color: #555; margin: 0 0 .5em 0; }
+.trazos-tabla { overflow-x: auto; max-width: 100%; }
+.trazos-vista-fija-nota { font-size: .85em; color: #454545; margin: 0 0 .5em 0; }
 .trazos-vista-fija img { max-width: 100%; height: auto; }
 .trazos-fijo-control { display: flex; align-items: center; gap: .5em; flex-wrap: wrap; max-width: 100%; }
 .trazos-fijo-control input[type=range] { width: 10em; }
@@ -153,7 +179,7 @@ CSS = """\
 .trazos-fijo-boton { display: inline-block; border: 1px solid #bbb; border-radius: .2em; padding: .1em .5em;
   margin: .1em; background: #eee; font-size: .9em; }
 .trazos-fijo-boton.elegido { background: #2f6db5; color: #fff; }
-.trazos-fijo-lienzo { border: 1px solid #bbb; padding: 1em; color: #555; }
+.trazos-fijo-lienzo { border: 1px solid #bbb; padding: 1em; color: #454545; }
 .trazos-vista-fija [style*="width"] { max-width: 100%; }
 div.cell_output img { max-width: 100%; height: auto; }
 div.cell_output .output.text_html { overflow-x: auto; max-width: 100%; }
@@ -161,8 +187,7 @@ div.cell_output { overflow-x: auto; max-width: 100%; }
 /* En un móvil, un nombre largo en `código` dentro de un párrafo se parte en vez de ensanchar la página. */
 p code, li code, td code { overflow-wrap: anywhere; word-break: break-word; }
 p code span.pre, li code span.pre, td code span.pre { white-space: pre-wrap; overflow-wrap: anywhere; }
-table.table { display: block; overflow-x: auto; max-width: 100%; }
-"""
+""" + web_pages.ICONS_CSS
 
 FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" '
            'fill="#2f6db5"/><path d="M4 4h8M8 4v9" stroke="#fff" stroke-width="2.2" stroke-linecap="round"/></svg>')
@@ -189,7 +214,7 @@ def _title(notebook, fallback):
     return fallback
 
 
-def _index(notebooks):
+def _index(notebooks, repository):
     """El Markdown de la portada: qué es el curso, el orden de lectura y el índice."""
     rows = _readme_rows()
     table = ["| cuaderno | qué enseña |", "| --- | --- |"]
@@ -202,17 +227,28 @@ def _index(notebooks):
     return (f"# trazos: cómo aprende a leer dígitos una red convolucional\n\n{INTRO}\n{order}\n" + "\n".join(table) +
             "\n\n## Para el profesorado y de consulta\n\n"
             "- [Glosario](docs/glosario.md): cada término en español y en inglés, tal como aparece en PyTorch.\n"
-            "- [Guía para el profesorado](docs/guia_docente.md): qué enseña cada cuaderno, cuánto tarda, cómo "
-            "preparar un aula (también sin internet) y qué recorrido hacer en una sesión.\n"
-            "- [Publicar el curso](docs/publicar.md): cómo se construye este sitio y cómo se publica.\n\n"
+            "- [Publicar el curso](docs/publicar.md): cómo se construye este sitio y cómo se publica.\n"
+            "- La guía para el profesorado (qué enseña cada cuaderno, cuánto tarda, cómo preparar un aula y qué "
+            "recorrido hacer) y la clave de respuestas no están en este sitio, porque dan las respuestas de los "
+            f"ejercicios: están en la carpeta `docs/` del [repositorio del curso]({repository}).\n\n"
             f"```{{toctree}}\n:caption: Cuadernos\n:maxdepth: 1\n:hidden:\n\n{pages}\n```\n\n"
             f"```{{toctree}}\n:caption: Glosario y profesorado\n:maxdepth: 1\n:hidden:\n\n{docs}\n```\n")
+
+
+def _authors(pyproject=ROOT / "pyproject.toml"):
+    """Quien firma el curso: los `authors` de pyproject.toml (o «trazos», si no hay)."""
+    try:
+        authors = tomllib.loads(Path(pyproject).read_text(encoding="utf-8"))["project"].get("authors", [])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        authors = []
+    return ", ".join(a["name"] for a in authors if a.get("name")) or "trazos"
 
 
 def _conf(repository):
     """El conf.py de Sphinx del sitio."""
     settings = {
         "project": "trazos",
+        "author": _authors(),  # el pie de cada página dice «Por …»
         "html_title": "trazos · curso de redes convolucionales",
         "language": "es",
         "extensions": ["myst_nb"],
@@ -338,9 +374,10 @@ def build_site(out, executed=None, progress=True):
         if missing:
             raise FileNotFoundError(f"En {executed} faltan cuadernos ejecutados: {', '.join(missing)}.")
         url = repository_url()
-        titles = []
+        titles, alts = [], {}
         for name in names:
             notebook = add_badges(json.loads((executed / name).read_text(encoding="utf-8")), name, url)
+            alts.update(web_pages.figure_alts(notebook))
             notebook = prepare_notebook(notebook)
             for cell in notebook["cells"]:
                 if BADGES_TAG in cell.get("metadata", {}).get("tags", []):
@@ -351,7 +388,7 @@ def build_site(out, executed=None, progress=True):
         for name in PUBLISHED_DOCS:
             if (DOCS / name).is_file():
                 shutil.copy(DOCS / name, source / "docs" / name)
-        (source / "index.md").write_text(_index(titles), encoding="utf-8")
+        (source / "index.md").write_text(_index(titles, url), encoding="utf-8")
         (source / "conf.py").write_text(_conf(url), encoding="utf-8")
         (source / "_static").mkdir()
         (source / "_static" / "trazos.css").write_text(CSS, encoding="utf-8")
@@ -368,6 +405,7 @@ def build_site(out, executed=None, progress=True):
         if app.statuscode:
             raise RuntimeError(f"Sphinx no pudo construir el sitio:\n{warnings.getvalue()}")
         _prune(html_out)
+        missing_alts = web_pages.finish_site(html_out, alts)
         (html_out / ".nojekyll").write_text("", encoding="utf-8")  # GitHub Pages: publica también _static/
         (html_out / MARKER).write_text("Sitio del curso trazos: python -m trazos web --out CARPETA\n", encoding="utf-8")
         if out.exists():
@@ -375,7 +413,7 @@ def build_site(out, executed=None, progress=True):
         shutil.copytree(html_out, out)
     pages = len(list(out.rglob("*.html")))
     result = {"carpeta": out, "páginas": pages, "segundos": time.perf_counter() - start, "bytes": _folder_size(out),
-              "avisos": [line for line in warnings.getvalue().splitlines() if line.strip()]}
+              "avisos": [line for line in warnings.getvalue().splitlines() if line.strip()] + missing_alts}
     if progress:
         for line in result["avisos"]:
             print(f"  aviso de Sphinx: {line}")
@@ -427,7 +465,7 @@ def main(argv=None):
     parser = SpanishArgumentParser(
         prog="trazos web",
         description="Construye, sin internet, el curso como sitio web estático: cada cuaderno ejecutado con sus "
-                    "figuras, el glosario, la guía del profesorado y una portada.",
+                    "figuras, el glosario y una portada (sin la guía del profesorado ni las respuestas).",
         epilog="Ejemplo: python -m trazos web --out sitio. Luego abre sitio/index.html o publica la carpeta en "
                "cualquier alojamiento de páginas estáticas (docs/publicar.md).")
     add_arguments(parser)  # con la ayuda y los títulos en español de SpanishArgumentParser

@@ -53,11 +53,11 @@ def confusion_explorer(model=None, digits=None):
         if state["selected"] is not None:
             old = cells[state["selected"][0]][state["selected"][1]]
             old.layout.border = "2px solid transparent"
-        cells[true][pred].layout.border = "2px solid #ff7f0e"
+        cells[true][pred].layout.border = f"2px solid {render.hex_color(render.NEXT)}"
         state["selected"] = (true, pred)
         kind = "aciertos" if true == pred else "errores"
         title.value = (f"<b class='seleccion'>Real {true}, predicho {pred}: {len(indices)} ejemplos</b> "
-                       f"({kind}; en verde si la red acierta, en rojo si se equivoca)")
+                       f"({kind}; en verde y con ✓ si la red acierta, en rojo y con ✗ si se equivoca)")
         gallery.value = render.gallery_html(digits, indices, probs) if indices else \
             "<div>No hay ningún ejemplo en esta casilla.</div>"
 

@@ -39,8 +39,10 @@ def embedding_explorer(run=None, digits=None, count=1000):
                       (picture, "trazos-scatter"), (nearest, "trazos-nearest"), (caption, "trazos-caption")]:
         part.add_class(css)
     message = widgets.HTML()
-    legend = "".join(f"<span style='color:#{r:02x}{g:02x}{b:02x};font-weight:bold'>■ {d}</span> "
-                     for d, (r, g, b) in enumerate(CLASS_COLORS.tolist()))
+    # El color va en un cuadradito (un dibujo) y el número en negro: algunos colores no se leerían como texto.
+    legend = "".join(f"<span style='white-space:nowrap'><span aria-hidden='true' style='display:inline-block;"
+                     f"width:.8em;height:.8em;background:{render.hex_color(rgb)}'></span> <b>{d}</b></span> "
+                     for d, rgb in enumerate(CLASS_COLORS.tolist()))
 
     def compute():
         current = epochs[epoch.value]

@@ -101,7 +101,8 @@ def kernel_explorer(run=None):
         change = render.kernel_changes(weights, e)
         if f is not None:  # solo los kernels que se ven: los del filtro elegido
             change = np.where(np.arange(out_ch)[:, None] == f, change, 0.0)
-        top = f" · <span style='color:#00aa00'>enmarcados</span>, los que más cambiaron: {top_changes(change)}" \
+        top = (f" · <b style='color:{render.hex_color(render.HIGHLIGHT)}'>enmarcados en verde</b>, los que más "
+               f"cambiaron: {top_changes(change)}") \
             if change.max() > 0 else ""
         caption.value = (f"<b>{layer.value}</b>: {what}, {shown[view.value]}. Rojo positivo, azul negativo, "
                          f"escala ±{render.decimal(limits[view.value])} ({layout}){top}.")

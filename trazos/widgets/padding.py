@@ -55,9 +55,11 @@ def padding_explorer(model=None, side=None):
         picture.value = render.to_png(render.kernel_placement(n, k, p, s))
         out = conv_output_size(n, k, p, s)
         legend.value = (f"Entrada {n}x{n} con padding {p} → {n + 2 * p}x{n + 2 * p} (gris: ceros del padding). "
-                        f"<span style='color:#e63c3c'>Rojo</span>: el kernel {k}x{k} en su primera posición; "
-                        f"<span style='color:#ff9f28'>naranja</span>: la siguiente, {s} píxel(es) a la derecha. "
-                        f"<span style='color:#1f77b4'>Puntos</span>: uno por píxel de salida ({out}x{out}).")
+                        f"<b style='color:{render.hex_color(render.FIRST)}'>Rojo continuo</b>: el kernel {k}x{k} en su "
+                        f"primera posición; <b style='color:{render.hex_color(render.NEXT)}'>naranja discontinuo</b>: "
+                        f"la siguiente, {s} píxel(es) a la derecha. <b style='color:"
+                        f"{render.hex_color(render.CENTER)}'>Puntos</b>: uno por píxel de salida ({out}x{out}). "
+                        f"Rayado: píxeles que no toca ningún kernel.")
         shapes, problem = network_shapes(n, k, p, s, model)
         warning.value = "" if problem is None else (f"<div class='aviso' style='color:#b35900;font-weight:bold'>"
                                                     f"⚠ {html.escape(problem, quote=False)}</div>")
