@@ -19,6 +19,7 @@ separado, pero no las funciones; se avisa una vez, en español.
 
 import os
 import sys
+import threading
 import warnings
 import weakref
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ import torch
 import torch.fx
 
 from .errors import TrazosValueError
-from .runner import device_of, eval_mode, inspecting, quiet, to_cpu
+from .runner import device_of, dtype_of, eval_mode, inspecting, quiet, to_cpu
 
 __all__ = ["Step", "StepError", "capture", "eval_mode", "step_names", "trace"]
 
@@ -51,6 +52,11 @@ class StepError(TrazosValueError, RuntimeError):
     """
 
 
+# torch.fx, mientras lee una red, cambia `nn.Module.__call__` para todo el proceso: una red que otro
+# hilo ejecutara a la vez (el entrenamiento en vivo) acabaría dentro del grafo o rompería la lectura.
+# Quien ejecuta una red en otro hilo lo hace con este cerrojo, y leer una red también lo coge.
+TRACING = threading.RLock()
+
 # Redes ya avisadas de que fx no puede seguirlas (se olvidan solas cuando la red deja de existir).
 _WARNED = weakref.WeakKeyDictionary()
 
@@ -69,7 +75,7 @@ def trace(model):
 
 def _symbolic_trace(model):
     try:
-        with quiet():  # fx ejecuta forward con Proxy: un print(x.shape) del estudiante escribiría «Proxy(...)»
+        with TRACING, quiet():  # fx ejecuta forward con Proxy: un print(x.shape) del estudiante escribiría «Proxy(...)»
             graph = torch.fx.symbolic_trace(model)
     except Exception as error:  # noqa: BLE001 - fx falla de muchas formas; todas significan "no trazable"
         graph = None
@@ -218,7 +224,7 @@ def capture(model, images):
     vuelven a la CPU. Si un paso no acepta lo que le llega, `StepError` dice cuál y con qué forma.
     """
     graph = trace(model)
-    images = images.to(device_of(model))
+    images = images.to(device_of(model), dtype_of(model))
     with inspecting(model):
         if graph is None:
             return _capture_with_hooks(model, images)

@@ -13,7 +13,7 @@ import torch
 
 from .capture import capture
 from .errors import TrazosValueError
-from .runner import NUM_CLASSES, _described, as_images, check_output, device_of, inspecting
+from .runner import NUM_CLASSES, _described, as_images, check_output, device_of, dtype_of, inspecting
 
 __all__ = ["NUM_CLASSES", "check_output", "check_network"]
 
@@ -37,7 +37,7 @@ def check_network(model, images):
     la salida no es [N, 10], un ValueError dice qué devuelve y, si la red mezcla las imágenes
     del lote, en qué paso. La red vuelve al modo que tenía. Devuelve la salida.
     """
-    images = as_images(images).to(device_of(model))
+    images = as_images(images).to(device_of(model), dtype_of(model))
     with inspecting(model):
         try:
             output = model(images)
