@@ -276,8 +276,9 @@ class LiveTraining:
         if error is not None:
             raise error
 
-    def _failed(self, error, where):
-        """Lo que hace un hilo cuando algo falla: el error, en español, para `wait()` y para la vista."""
+    def _failed(self, error, where, now=False):
+        """Lo que hace un hilo cuando algo falla: el error, en español, para `wait()` y para la vista
+        (`now`: se lanza ya, en la celda que lo pidió, y `wait()` no lo lanza otra vez)."""
         if not isinstance(error, TrazosError):
             message = f"{type(error).__name__}: {error}"
             wrapped = TrazosRuntimeError(f"El entrenamiento en vivo se ha parado en el paso {self._steps}: falló "
@@ -285,7 +286,7 @@ class LiveTraining:
                                          "(reset()) para empezar otra vez.")
             wrapped.__cause__ = error
             error = wrapped
-        self.control.failure = self.control.error = error
+        self.control.failure, self.control.error = error, None if now else error
         return error
 
     def _copy_state(self):
@@ -405,7 +406,10 @@ class LiveTraining:
         """Una foto del momento actual en la timeline (con el cerrojo cogido); la mide el otro hilo,
         salvo la del paso 0, que se mide aquí (antes de entrenar, nadie espera)."""
         if first:
-            loss, train_acc, grads = self._first_batch()
+            try:
+                loss, train_acc, grads = self._first_batch()
+            except Exception as error:  # noqa: BLE001 - en español, en la celda que lo pidió
+                raise self._failed(error, "el primer lote, antes de entrenar", now=True) from error
         else:
             loss, train_acc, grads = self._mean(self._losses), self._mean(self._hits), self._conv_grads()
         state = self._copy_state()
@@ -419,7 +423,10 @@ class LiveTraining:
         with self.control.shots:
             self._timeline.append(shot)
         if first:
-            self._measure(shot)
+            try:
+                self._measure(shot)
+            except Exception as error:  # noqa: BLE001 - en español, en la celda que lo pidió
+                raise self._failed(error, "al medir el paso 0 en las imágenes de validación", now=True) from error
         else:
             with self.control.cond:
                 self.control.pending.append(shot)
