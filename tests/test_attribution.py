@@ -299,3 +299,15 @@ def test_a_float64_network_runs_in_its_own_dtype(mnist_root):
     assert abs(e.value - e.actual) < 1e-6
     digits = trazos.load_mnist(train=False, size=16, root=mnist_root, limit=20)
     assert trazos.top_patches(model, digits, "relu2", 0, k=2).crops.shape == (2, 8, 8)
+
+
+@pytest.mark.parametrize("build", [frozen_first_conv, lambda: trazos.CNN().double()], ids=["congelada", "float64"])
+def test_the_attribution_explorer_works_with_a_frozen_layer_and_float64(mnist_root, build):
+    torch.manual_seed(0)
+    explorer = trazos.widgets.attribution_explorer(build(), trazos.load_mnist(train=False, size=16, root=mnist_root,
+                                                                               limit=60))
+    for layer in explorer.layer.options:
+        explorer.layer.value = layer
+        for method in explorer.method.options:
+            explorer.method.value = method
+            assert explorer.message.value == "", explorer.message.value

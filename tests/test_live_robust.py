@@ -68,6 +68,7 @@ def test_stress_in_a_subprocess():
     assert any("600 órdenes" in line for line in summary)
 
 
+@pytest.mark.slow
 def test_a_second_training_of_the_same_network_stops_the_first(tiny, capsys):
     train, val = tiny
     model = small_net()
@@ -189,6 +190,11 @@ def test_arguments_are_checked_where_they_enter(tiny):
         live.LiveTraining(model, train, val, seed="0")
     with pytest.raises(TrazosError, match="Optimizador desconocido"):
         live.LiveTraining(model, train, val, optimizer="rmsprop")
+    with pytest.raises(TrazosError, match="crea la red con paréntesis, CNN()"):
+        live.LiveTraining(trazos.CNN, train, val)
+    for name in ("epochs", "every", "val_size"):
+        with pytest.raises(TrazosError, match=f"{name} debe ser un entero"):
+            live.LiveTraining(model, train, val, **{name: 0})
     assert not live_threads()
     engine = live.LiveTraining(model, train, val, epochs=5, batch_size=16)
     try:

@@ -101,6 +101,10 @@ def check_data(model, train, val):
     Las dos, antes de arrancar el hilo: un conjunto de validación de otro tamaño fallaría en el
     hilo de medir, en inglés y después de haber empezado a entrenar.
     """
+    if not isinstance(model, nn.Module):
+        hint = (f": es la clase; crea la red con paréntesis, {model.__name__}()" if isinstance(model, type)
+                else f"; se recibió {type(model).__name__}")
+        raise TrazosTypeError(f"model debe ser una red de PyTorch (un nn.Module, como trazos.CNN()){hint}.")
     _digits(train, "Los datos de entrenamiento (train)")
     _digits(val, "Los datos de validación")
     sides = {name: tuple(d.pixels.shape[-2:]) for name, d in (("entrenamiento", train), ("validación", val))}
