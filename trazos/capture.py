@@ -223,14 +223,15 @@ def capture(model, images):
     también si algo falla. Las imágenes van al dispositivo de la red y las salidas de cada paso
     vuelven a la CPU. Si un paso no acepta lo que le llega, `StepError` dice cuál y con qué forma.
     """
-    graph = trace(model)
-    images = images.to(device_of(model), dtype_of(model))
-    with inspecting(model):
-        if graph is None:
-            return _capture_with_hooks(model, images)
-        recorder = _Recorder(graph, dict(graph.named_modules()))
-        recorder.run(images)
-        return recorder.steps
+    with TRACING:  # leer la red y ejecutarla, sin que otro hilo lea otra a la vez (ver TRACING)
+        graph = trace(model)
+        images = images.to(device_of(model), dtype_of(model))
+        with inspecting(model):
+            if graph is None:
+                return _capture_with_hooks(model, images)
+            recorder = _Recorder(graph, dict(graph.named_modules()))
+            recorder.run(images)
+            return recorder.steps
 
 
 def step_names(model, images):

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from . import data
+from .capture import TRACING
 from .checks import check_network
 from .errors import TrazosTypeError, TrazosValueError
 from .runner import keep_rng
@@ -112,4 +113,5 @@ def check_data(model, train, val):
         (h, w), (vh, vw) = sides["entrenamiento"], sides["validación"]
         raise TrazosValueError(f"Las imágenes de entrenamiento son de {h}x{w} y las de validación de {vh}x{vw}: "
                                f"cárgalas del mismo tamaño, p. ej. trazos.load_mnist(train=False, size={h}).")
-    check_network(model, train[:2][0])  # una red que no encaja: el error en español, aquí y no en el hilo
+    with TRACING:  # otro hilo podría estar leyendo otra red con fx (ver capture.TRACING)
+        check_network(model, train[:2][0])  # una red que no encaja: el error en español, aquí y no en el hilo
