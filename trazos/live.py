@@ -43,11 +43,11 @@ import torch
 
 from .capture import TRACING
 from .errors import TrazosError, TrazosRuntimeError, TrazosValueError
-from .live_setup import (DEFAULT_LR, OPTIMIZERS, check_batch_size, check_data, check_optimizer, fresh_weights,
-                         make_live_optimizer, small_data)
+from .live_setup import (DEFAULT_LR, OPTIMIZERS, check_batch_size, check_data, check_optimizer, first_batch,
+                         fresh_weights, make_live_optimizer, small_data)
 from .live_threads import CLAIM, Control, claim, measurer, shutdown, worker
 from .models import conv_layers
-from .runner import device_of, dtype_of, inspecting, keep_rng, log_probabilities, outputs, probabilities, training_mode
+from .runner import device_of, dtype_of, keep_rng, log_probabilities, outputs, probabilities, training_mode
 from .training import train_step
 from .values import learning_rate, positive_int
 
@@ -323,9 +323,7 @@ class LiveTraining:
             self.control.pending.clear()  # las fotos de antes ya no se miden
             self.control.measured = 0
             self.control.error = self.control.failure = None
-        with self.control.shots:
-            self._timeline = []
-        self._record(first=True)
+        self._record(first=True)  # la timeline nueva, ya con su foto del paso 0 medida: nunca se ve vacía
 
     def _next_batch(self):
         """El siguiente lote del orden de la época (como `data.batches`); al acabarla, otro orden."""
@@ -381,26 +379,9 @@ class LiveTraining:
             self.control.measured += 1
 
     def _first_batch(self):
-        """Pérdida, acierto y gradientes de cada convolución del primer lote, sin entrenar (paso 0).
-
-        En modo eval (sin dropout ni tocar las estadísticas de BatchNorm) y con `autograd.grad`, que
-        no deja nada en `.grad`: el panel del paso 0 ya enseña hacia dónde empujará el primer paso.
-        """
         images, labels = self.train[self._order[:self._batch_size]]
-        modules = dict(self.model.named_modules())
-        weights = [modules[name].weight for name in self.layers]
-        with TRACING, keep_rng(), inspecting(self.model), torch.enable_grad():
-            output = self.model(images.to(self.device, self.dtype))
-            loss = torch.nn.functional.nll_loss(log_probabilities(output), labels.to(self.device))
-            wanted = [w for w in weights if w.requires_grad]
-            found = iter(torch.autograd.grad(loss, wanted, allow_unused=True) if wanted and loss.requires_grad
-                         else [None] * len(wanted))
-        grads = {}
-        for name, weight in zip(self.layers, weights):
-            grad = next(found) if weight.requires_grad else None
-            grads[name] = torch.zeros_like(weight, device="cpu") if grad is None else grad.detach().to("cpu")
-        hits = float((output.detach().argmax(dim=1).cpu() == labels).float().mean())
-        return float(loss.detach()), hits, grads
+        with TRACING:
+            return first_batch(self.model, self.layers, images.to(self.device, self.dtype), labels.to(self.device))
 
     def _record(self, first=False):
         """Una foto del momento actual en la timeline (con el cerrojo cogido); la mide el otro hilo,
@@ -420,14 +401,16 @@ class LiveTraining:
             "weights": weights, "grads": grads, "probs": None, "state": state, "lr": self._lr,
             "batch_size": self._batch_size, "optimizer": self._optimizer_name, "seconds": self._seconds,
         }
-        with self.control.shots:
-            self._timeline.append(shot)
         if first:
             try:
                 self._measure(shot)
             except Exception as error:  # noqa: BLE001 - en español, en la celda que lo pidió
                 raise self._failed(error, "al medir el paso 0 en las imágenes de validación", now=True) from error
+            with self.control.shots:
+                self._timeline = [shot]
         else:
+            with self.control.shots:
+                self._timeline.append(shot)
             with self.control.cond:
                 self.control.pending.append(shot)
                 self.control.cond.notify_all()

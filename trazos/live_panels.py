@@ -199,6 +199,7 @@ class Painter:
         """Un momento: la foto `index` de la timeline, o (None) los pesos vivos ahora mismo."""
         timeline = self.engine.timeline
         if index is not None:
+            index = min(index, len(timeline) - 1)  # la timeline pudo volver a empezar (reset) desde otro sitio
             shot = dict(timeline[index])
             # Aún sin medir (el hilo de medir va unos milisegundos detrás): se calcula con sus pesos.
             shot["panel_probs"] = self._panel_probs(shot["state"]) if shot["probs"] is None \

@@ -4,6 +4,7 @@
 - `check_data`, `check_batch_size`: cada argumento, comprobado donde entra y con un mensaje en
   español, antes de que el hilo empiece. Un error que saltara dentro del hilo llegaría tarde
   (en el siguiente `wait()`) y lejos de la celda que lo causó.
+- `first_batch`: lo que enseña la foto del paso 0 (pérdida, acierto y gradientes del primer lote).
 - `small_data`: unos pocos dígitos, para ver el sobreajuste.
 """
 
@@ -14,11 +15,11 @@ from . import data
 from .capture import TRACING
 from .checks import check_network
 from .errors import TrazosTypeError, TrazosValueError
-from .runner import keep_rng
+from .runner import inspecting, keep_rng, log_probabilities
 from .values import learning_rate, positive_int
 
 __all__ = ["OPTIMIZERS", "DEFAULT_LR", "make_live_optimizer", "fresh_weights", "small_data", "check_data",
-           "check_batch_size", "check_optimizer", "has_batchnorm"]
+           "check_batch_size", "check_optimizer", "has_batchnorm", "first_batch"]
 
 OPTIMIZERS = ("sgd", "adam")
 # Tasas que aprenden bien con la red del curso en pocos cientos de pasos (lotes de 64).
@@ -115,3 +116,27 @@ def check_data(model, train, val):
                                f"cárgalas del mismo tamaño, p. ej. trazos.load_mnist(train=False, size={h}).")
     with TRACING:  # otro hilo podría estar leyendo otra red con fx (ver capture.TRACING)
         check_network(model, train[:2][0])  # una red que no encaja: el error en español, aquí y no en el hilo
+
+
+def first_batch(model, layers, images, labels):
+    """Pérdida, acierto y gradientes de cada convolución de `layers` para el primer lote, sin entrenar.
+
+    En modo eval (sin dropout ni tocar las estadísticas de BatchNorm) y con `autograd.grad`, que no
+    deja nada en `.grad`: el panel del paso 0 ya enseña hacia dónde empujará el primer paso (sin
+    esto, el paso 0 guardaba ceros: aún no había habido ningún backward).
+    """
+    modules = dict(model.named_modules())
+    weights = [modules[name].weight for name in layers]
+    wanted = [w for w in weights if w.requires_grad]
+    with keep_rng(), inspecting(model), torch.enable_grad():
+        output = model(images)
+        loss = torch.nn.functional.nll_loss(log_probabilities(output), labels)
+        found = torch.autograd.grad(loss, wanted, allow_unused=True) if wanted and loss.requires_grad \
+            else [None] * len(wanted)
+    found = iter(found)
+    grads = {}
+    for name, weight in zip(layers, weights):
+        grad = next(found) if weight.requires_grad else None
+        grads[name] = torch.zeros_like(weight, device="cpu") if grad is None else grad.detach().to("cpu")
+    hits = float((output.detach().argmax(dim=1) == labels).float().mean())
+    return float(loss.detach()), hits, grads

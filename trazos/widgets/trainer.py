@@ -265,7 +265,7 @@ class TrainingExplorer(widgets.VBox):
 
     def _after_run(self):
         """En pausa o al terminar: el deslizador recorre la timeline, y se ve el último momento."""
-        count = len(self.engine.timeline)
+        count = max(len(self.engine.timeline), 1)
         self.scrubber.max = count - 1
         self.scrubber.value = count - 1
         self.scrubber.disabled = self.engine.running
