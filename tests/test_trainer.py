@@ -258,6 +258,12 @@ def test_pictures_are_plain_functions():
     timeline = [{"step": 0, "loss": 2.3, "train_acc": 0.1, "val_acc": 0.1},
                 {"step": 10, "loss": float("inf"), "train_acc": 0.5, "val_acc": 0.4}]
     assert live_panels.curves_picture(timeline, now=10).size == (520, 190)
+    # La pérdida de validación, dibujada junto a la de entrenamiento (issue 22): el color de la
+    # validación aparece también en el gráfico de la pérdida, la mitad izquierda.
+    timeline = [{"step": 0, "loss": 2.3, "train_acc": 0.1, "val_acc": 0.1, "val_loss": 2.2},
+                {"step": 10, "loss": 1.0, "train_acc": 0.5, "val_acc": 0.4, "val_loss": 1.4}]
+    loss_half = np.asarray(live_panels.curves_picture(timeline))[:150, :250]
+    assert (loss_half == live_panels.VAL).all(axis=2).sum() > 20
     labels = torch.arange(10)
     assert live_panels.confusion_picture(labels, labels).size[0] > 200
     images = torch.zeros(12, 1, 16, 16)
