@@ -334,3 +334,23 @@ def test_show_zero_is_not_cancelled_by_the_view_thread(tiny, monkeypatch):
         assert "validación" in explorer.titles["confusion"].value
     finally:
         explorer.close()
+
+
+@pytest.mark.slow
+def test_reading_other_networks_while_a_live_training_runs(tiny):
+    """Mientras una red se entrena en vivo, el cuaderno mira otras con fx (`trazos.activations`, que
+    cambia `nn.Module.__call__` para todo el proceso mientras lee): ni el entrenamiento ni la lectura
+    se estropean (`capture.TRACING`)."""
+    train, val = tiny
+    engine = live.LiveTraining(small_net(), train, val, epochs=200, batch_size=16, every=5)
+    other = trazos.CNN()
+    x = val[:2][0]
+    try:
+        engine.play()
+        names = [list(trazos.activations(other, x)) for _ in range(30)]
+        engine.pause()
+        assert engine.failure is None and engine.steps > 0
+        assert all(n == names[0] for n in names) and names[0][0] == "conv1"
+        engine.step(2)
+    finally:
+        engine.close()

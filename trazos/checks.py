@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from .capture import capture
+from .capture import TRACING, capture
 from .errors import TrazosValueError
 from .runner import NUM_CLASSES, _described, as_images, check_output, device_of, dtype_of, inspecting
 
@@ -40,7 +40,8 @@ def check_network(model, images):
     images = as_images(images).to(device_of(model), dtype_of(model))
     with inspecting(model):
         try:
-            output = model(images)
+            with TRACING.reading():  # otro hilo podría estar leyendo otra red con fx (ver capture.TRACING)
+                output = model(images)
         except Exception:  # se repite paso a paso solo para saber en cuál falla
             capture(model, images)  # lanza StepError con el nombre del paso y las formas
             raise  # si paso a paso no falla, el error original es lo más útil

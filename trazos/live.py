@@ -349,7 +349,8 @@ class LiveTraining:
                 return True
             images, labels = batch
             start = time.perf_counter()
-            with TRACING, keep_rng(), training_mode(self.model):  # el dropout, con su secuencia (ver el principio)
+            # El dropout, con su propia secuencia (ver el principio); fx no lee otra red mientras tanto.
+            with TRACING.reading(), keep_rng(), training_mode(self.model):
                 torch.set_rng_state(self._rng)
                 loss, hits = train_step(self.model, images.to(self.device, self.dtype), labels.to(self.device),
                                         self.optimizer)
@@ -368,7 +369,7 @@ class LiveTraining:
     def _measure(self, shot):
         """Acierto, pérdida y probabilidades de `shot` en las imágenes fijas de validación, con los pesos
         de la foto cargados en la copia `_probe` (nunca la red que se entrena)."""
-        with TRACING:
+        with TRACING.reading():
             self._probe.load_state_dict(shot["state"])
             output = outputs(self._probe, self.val_images).float()
         probs = probabilities(output)
@@ -380,7 +381,7 @@ class LiveTraining:
 
     def _first_batch(self):
         images, labels = self.train[self._order[:self._batch_size]]
-        with TRACING:
+        with TRACING.reading():
             return first_batch(self.model, self.layers, images.to(self.device, self.dtype), labels.to(self.device))
 
     def _record(self, first=False):

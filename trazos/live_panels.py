@@ -217,7 +217,7 @@ class Painter:
 
     def _panel_probs(self, state):
         """Las probabilidades de los dígitos del panel con los pesos `state`, en la copia `viewer`."""
-        with TRACING:
+        with TRACING.reading():
             self.viewer.load_state_dict(state)
             return probabilities(outputs(self.viewer, self.images).float())
 
@@ -239,7 +239,7 @@ class Painter:
         `capture.TRACING` (que nadie lea otra red con fx mientras tanto).
         """
         image = self.images[digit:digit + 1].to(device_of(self.viewer), dtype_of(self.viewer))
-        with TRACING, inspecting(self.viewer):
+        with TRACING.reading(), inspecting(self.viewer):
             if self._graph is False:  # una red que fx no puede leer: sus capas, con hooks (sin cambiar nada global)
                 steps = _capture_with_hooks(self.viewer, image)
             else:

@@ -12,7 +12,6 @@ import torch
 from torch import nn
 
 from . import data
-from .capture import TRACING
 from .checks import check_network
 from .errors import TrazosTypeError, TrazosValueError
 from .runner import inspecting, keep_rng, log_probabilities
@@ -114,8 +113,7 @@ def check_data(model, train, val):
         (h, w), (vh, vw) = sides["entrenamiento"], sides["validación"]
         raise TrazosValueError(f"Las imágenes de entrenamiento son de {h}x{w} y las de validación de {vh}x{vw}: "
                                f"cárgalas del mismo tamaño, p. ej. trazos.load_mnist(train=False, size={h}).")
-    with TRACING:  # otro hilo podría estar leyendo otra red con fx (ver capture.TRACING)
-        check_network(model, train[:2][0])  # una red que no encaja: el error en español, aquí y no en el hilo
+    check_network(model, train[:2][0])  # una red que no encaja: el error en español, aquí y no en el hilo
 
 
 def first_batch(model, layers, images, labels):
