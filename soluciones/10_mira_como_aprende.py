@@ -23,7 +23,7 @@ derivada = float(torch.softmax(torch.tensor(LOGITS), dim=0)[0] - 1)
 
 # %% 10.4
 # La primera foto de la timeline con más de un 80 % de acierto en validación.
-paso_80 = next(s["step"] for s in explorer.timeline if s["test_acc"] > 0.8)
+paso_80 = next(s["step"] for s in explorer.timeline if s["val_acc"] > 0.8)
 
 # %% 10.b
 # Respuesta modelo: son grandes al principio, cuando la red se equivoca en casi todo y p − y

@@ -238,6 +238,75 @@ STUDENTS = {
 }
 
 
+# ------------------------------------------------------------------ redes con ramas y otras formas
+# (para las herramientas que recorren el grafo: campo receptivo, trozos que más encienden, Grad-CAM)
+
+class CatSkip(nn.Module):
+    """Una conexión que se salta una capa y se concatena: torch.cat([a, conv2(a)])."""
+
+    input_size = 16
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.conv2 = nn.Conv2d(4, 4, 3, padding=1)
+        self.fc = nn.Linear(8 * 4 * 4, 10)
+
+    def forward(self, x):
+        a = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = torch.cat([a, F.relu(self.conv2(a))], dim=1)
+        return self.fc(F.max_pool2d(x, 2).flatten(1))
+
+
+class Residual(nn.Module):
+    """Una suma residual, a + f(a), con la rama corta primero (la que seguía el campo receptivo)."""
+
+    input_size = 16
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.conv2 = nn.Conv2d(4, 4, 3, padding=1)
+        self.conv3 = nn.Conv2d(4, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 4 * 4, 10)
+
+    def forward(self, x):
+        a = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = a + self.conv3(F.relu(self.conv2(a)))
+        return self.fc(F.max_pool2d(F.relu(x), 2).flatten(1))
+
+
+def frozen_first_conv():
+    """La red del curso con la primera convolución puesta a mano (bordes verticales) y congelada."""
+    model = trazos.CNN()
+    with torch.no_grad():
+        model.conv1.weight.copy_(torch.tensor([[-1.0, 0.0, 1.0]] * 3).expand(16, 1, 3, 3))
+        model.conv1.bias.zero_()
+    model.conv1.requires_grad_(False)
+    return model
+
+
+class TupleOutput(nn.Module):
+    """Devuelve (logits, mapas), como algunas redes de ejemplo: las herramientas piden un tensor [N, 10]."""
+
+    input_size = 16
+
+    def __init__(self):
+        super().__init__()
+        self.net = trazos.CNN()
+
+    def forward(self, x):
+        return self.net(x), x
+
+
+class DictOutput(TupleOutput):
+    def forward(self, x):
+        return {"logits": self.net(x)}
+
+
+BRANCHING = {"cat": CatSkip, "residual": Residual, "modulos_reutilizados": SharedLayers, "curso_cnn": trazos.CNN}
+
+
 # ------------------------------------------------------------------ redes mal hechas
 
 class WrongLinear(nn.Module):

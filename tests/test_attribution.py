@@ -6,9 +6,10 @@ import torch
 
 import trazos
 from trazos import attribution as A
+from trazos import digit_map
 from trazos.capture import capture
 
-from student_networks import STUDENTS
+from student_networks import BRANCHING, STUDENTS, DictOutput, TupleOutput, frozen_first_conv
 
 captum = pytest.importorskip("captum.attr")
 
@@ -153,3 +154,160 @@ def test_on_the_trained_network(mnist_root):
     assert after > before + 0.2
     patches = trazos.top_patches(model, sub, "relu2", 0, k=4)
     assert patches.crops.shape == (4, 8, 8) and patches.values == sorted(patches.values, reverse=True)
+
+
+# --- Cada herramienta sigue todas las ramas -------------------------------------------------------
+
+def gradient_box(model, step_name, row, col, side, samples=64):
+    """Filas y columnas (primera, última) de los píxeles que mueven el valor (row, col) del paso: el
+    soporte del gradiente de verdad, unido sobre `samples` imágenes al azar (un max-pool deja pasar
+    el gradiente por un solo píxel de cada ventana; con muchas imágenes pasa por todos)."""
+    from trazos.capture import trace
+    graph = trace(model)
+    x = torch.randn(samples, 1, side, side, generator=torch.Generator().manual_seed(7)).requires_grad_(True)
+    env = {}
+    calls = {}
+    wanted = None
+    for node in graph.graph.nodes:  # el grafo de fx, ejecutado a mano hasta el paso pedido
+        if node.op == "placeholder":
+            env[node] = x
+            continue
+        if node.op == "output":
+            break
+        args = torch.fx.node.map_arg(node.args, lambda n: env[n])
+        kwargs = torch.fx.node.map_arg(node.kwargs, lambda n: env[n])
+        if node.op == "call_module":
+            count = calls.get(node.target, 0)
+            calls[node.target] = count + 1
+            name = node.target if count == 0 else f"{node.target}_{count}"
+            env[node] = graph.get_submodule(node.target)(*args, **kwargs)
+        elif node.op == "call_function":
+            name, env[node] = node.name, node.target(*args, **kwargs)
+        elif node.op == "call_method":
+            name, env[node] = node.name, getattr(args[0], node.target)(*args[1:], **kwargs)
+        else:
+            name, env[node] = node.name, getattr(graph, node.target)
+        if name == step_name:
+            wanted = env[node]
+            break
+    (grad,) = torch.autograd.grad(wanted[:, :, row, col].sum(), x)
+    rows, cols = torch.nonzero(grad.abs().sum(dim=(0, 1)), as_tuple=True)
+    return (int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max()))
+
+
+@pytest.mark.parametrize("name", list(BRANCHING))
+def test_receptive_field_follows_every_branch_like_the_gradient(name):
+    torch.manual_seed(0)
+    model = BRANCHING[name]().eval()
+    side = model.input_size
+    for step in capture(model, torch.zeros(1, 1, side, side)):
+        if step.output.ndim != 4:
+            continue
+        height = step.output.shape[2]
+        row = col = height // 2
+        field, jump, start = trazos.receptive_field(model, step.name)
+        first = start + row * jump
+        expected = (max(first, 0), min(first + field - 1, side - 1))
+        assert gradient_box(model, step.name, row, col, side) == (expected, expected), (name, step.name)
+
+
+def test_top_patches_crop_the_whole_field_of_a_branching_network(mnist_root):
+    torch.manual_seed(0)
+    model = BRANCHING["cat"]()
+    digits = trazos.load_mnist(train=False, size=16, root=mnist_root, limit=30)
+    assert trazos.receptive_field(model, "cat")[0] == 8  # conv1 (3), pool (4), conv2 (8): no solo conv1 y pool
+    patches = trazos.top_patches(model, digits, "cat", 5, k=3)
+    assert patches.side == 8 and patches.crops.shape == (3, 8, 8)
+
+
+def test_features_come_from_what_enters_the_last_linear():
+    class SideBranch(torch.nn.Module):  # lo último que se ejecuta antes de fc no es lo que entra en fc
+        input_size = 16
+
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 2, 3, padding=1)
+            self.fc = torch.nn.Linear(2 * 16 * 16, 10)
+            self.other = torch.nn.Linear(16 * 16, 10)
+
+        def forward(self, x):
+            flat = self.conv(x).flatten(1)
+            aside = self.other(x.flatten(1))
+            return self.fc(flat) + 0 * aside
+
+    model = SideBranch()
+    x = torch.randn(4, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    assert digit_map.features(model, x).shape == (4, 2 * 16 * 16)
+
+
+# --- Donde Captum funciona, trazos también; y si no, un mensaje en español ----------------------
+
+def test_grad_cam_on_a_frozen_first_convolution_equals_captum():
+    torch.manual_seed(0)
+    model = frozen_first_conv()
+    x = torch.randn(2, 1, 16, 16, generator=torch.Generator().manual_seed(1))
+    ours = A.grad_cam(model, x, torch.tensor([3, 8]), layer="conv1")
+    model.eval()
+    theirs = captum.LayerGradCam(model, model.conv1).attribute(x, target=torch.tensor([3, 8]),
+                                                                relu_attributions=True)[:, 0]
+    torch.testing.assert_close(ours, theirs.detach(), atol=1e-5, rtol=1e-4)
+    assert all(p.grad is None for p in model.parameters())
+
+
+@pytest.mark.parametrize("net", [TupleOutput, DictOutput])
+def test_a_network_that_returns_a_tuple_or_a_dict_gets_spanish_also_with_a_target(net):
+    model = net()
+    x = torch.randn(1, 1, 16, 16, generator=torch.Generator().manual_seed(1))
+    for call in (lambda: A.saliency(model, x), lambda: A.saliency(model, x, 3), lambda: A.occlusion(model, x, 3),
+                 lambda: A.grad_cam(model, x, 3, layer="net.conv2"), lambda: A.class_image(model, 3, steps=2),
+                 lambda: A.adversarial(model, x, target=2, eps=0.1)):
+        with pytest.raises(trazos.TrazosError, match="debe devolver un tensor"):
+            call()
+
+
+def test_mistyped_arguments_get_spanish_messages():
+    model, side = built("curso_cnn")
+    x = torch.randn(2, 1, side, side, generator=torch.Generator().manual_seed(1))
+    for target in ("7", 7.5, [1, 2, 3], 10, -1, True, torch.tensor([1.0, 2.0])):
+        with pytest.raises(trazos.TrazosError, match="target debe ser un dígito del 0 al 9"):
+            A.saliency(model, x, target)
+    torch.testing.assert_close(A.saliency(model, x, [1, 2]), A.saliency(model, x, torch.tensor([1, 2])))
+    with pytest.raises(trazos.TrazosError, match="'fc' da \\[2, 10\\], sin mapas.*conv1, conv2"):
+        A.grad_cam(model, x, layer="fc")
+    with pytest.raises(trazos.TrazosError, match="Capa desconocida: 'conv_1'.*conv1, conv2"):
+        A.grad_cam(model, x, layer="conv_1")
+    for kwargs in ({"stride": 0}, {"window": 0}, {"window": 17}, {"stride": 1.5}, {"window": "4"}):
+        with pytest.raises(trazos.TrazosError, match="debe ser un entero entre 1 y 16"):
+            A.occlusion(model, x, **kwargs)
+    for eps in (-0.1, 0, 1.5, "0,1"):
+        with pytest.raises(trazos.TrazosError, match="eps debe ser un número mayor que 0"):
+            A.adversarial(model, x[:1], eps=eps)
+
+
+def test_a_float64_network_runs_in_its_own_dtype(mnist_root):
+    torch.manual_seed(0)
+    model = trazos.CNN().double()
+    x = torch.randn(2, 1, 16, 16, generator=torch.Generator().manual_seed(1))
+    reference = trazos.CNN()
+    reference.load_state_dict({k: v.float() for k, v in model.state_dict().items()})
+    torch.testing.assert_close(A.saliency(model, x, 3).float(), A.saliency(reference, x, 3), atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(A.grad_cam(model, x, 3).float(), A.grad_cam(reference, x, 3), atol=1e-5, rtol=1e-4)
+    assert A.occlusion(model, x, 3).shape == (2, 16, 16)
+    assert A.class_image(model, 3, steps=2).shape == (1, 16, 16)
+    assert A.adversarial(model, x[:1], eps=0.05, steps=1, tries=1).image.shape == (1, 16, 16)
+    e = A.explain_value(model, x[:1], "conv2", 0, 3, 3)
+    assert abs(e.value - e.actual) < 1e-6
+    digits = trazos.load_mnist(train=False, size=16, root=mnist_root, limit=20)
+    assert trazos.top_patches(model, digits, "relu2", 0, k=2).crops.shape == (2, 8, 8)
+
+
+@pytest.mark.parametrize("build", [frozen_first_conv, lambda: trazos.CNN().double()], ids=["congelada", "float64"])
+def test_the_attribution_explorer_works_with_a_frozen_layer_and_float64(mnist_root, build):
+    torch.manual_seed(0)
+    explorer = trazos.widgets.attribution_explorer(build(), trazos.load_mnist(train=False, size=16, root=mnist_root,
+                                                                               limit=60))
+    for layer in explorer.layer.options:
+        explorer.layer.value = layer
+        for method in explorer.method.options:
+            explorer.method.value = method
+            assert explorer.message.value == "", explorer.message.value

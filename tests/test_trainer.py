@@ -46,7 +46,7 @@ def test_contract_on_the_course_network(small16):
     try:
         assert [s["step"] for s in explorer.timeline] == [0]
         first = explorer.timeline[0]
-        for key in ("step", "epoch", "loss", "test_acc", "first_conv"):
+        for key in ("step", "epoch", "loss", "val_acc", "first_conv"):
             assert key in first
         assert first["first_conv"].shape == (16, 1, 3, 3)
         assert 1.5 < first["loss"] < 3.5  # sin entrenar, cerca de ln(10)
@@ -56,7 +56,7 @@ def test_contract_on_the_course_network(small16):
         timeline = explorer.wait(timeout=120)
         assert explorer.engine.finished and explorer.steps == 10  # 640 imágenes en lotes de 64
         assert [s["step"] for s in timeline] == [0, 5, 10]
-        assert timeline[-1]["test_acc"] is not None and timeline[-1]["loss"] < first["loss"]
+        assert timeline[-1]["val_acc"] is not None and timeline[-1]["loss"] < first["loss"]
         assert explorer.model.conv1.weight.shape == (16, 1, 3, 3)
         assert not explorer.scrubber.disabled and explorer.scrubber.max == 2
         explorer.show(0)  # el deslizador en el paso 0: los kernels del principio
@@ -77,7 +77,7 @@ def test_contract_on_student_networks(mnist_root, name):
     frozen = [m for m in model.modules() if not m.training]
     train, test = digits(mnist_root, student.side, True, 96), digits(mnist_root, student.side, False, 40)
     explorer = widgets.training_explorer(model, train, test, epochs=1, batch_size=32, every=1, panel=10,
-                                         test_size=40)
+                                         val_size=40)
     try:
         assert explorer.model is model
         before = weights(model)
@@ -86,7 +86,7 @@ def test_contract_on_student_networks(mnist_root, name):
         explorer.play()
         timeline = explorer.wait(timeout=120)
         assert [s["step"] for s in timeline] == [0, 1, 2, 3]
-        assert all(0 <= s["test_acc"] <= 1 for s in timeline)
+        assert all(0 <= s["val_acc"] <= 1 for s in timeline)
         assert all(not m.training for m in frozen)  # una BatchNorm congelada sigue congelada
         explorer.redraw()
         assert explorer.message.value == "", explorer.message.value
@@ -223,7 +223,7 @@ def test_every_shot_is_measured_with_its_own_weights(small16):
     """El hilo de medir pone a cada foto el acierto y la pérdida en test de sus propios pesos: los
     mismos números que da PyTorch a mano con el state de la foto, aunque la red ya haya seguido."""
     train, test = small16
-    engine = live.LiveTraining(trazos.CNN(), train, test, epochs=10, batch_size=32, every=5, test_size=100)
+    engine = live.LiveTraining(trazos.CNN(), train, test, epochs=10, batch_size=32, every=5, val_size=100)
     try:
         timeline = engine.step(30)
         assert [s["step"] for s in timeline] == [0, 5, 10, 15, 20, 25, 30]
@@ -234,11 +234,11 @@ def test_every_shot_is_measured_with_its_own_weights(small16):
             reference.eval()
             with torch.no_grad():
                 logits = reference(images)
-            assert shot["test_acc"] == pytest.approx(float((logits.argmax(1) == labels).float().mean()))
-            assert shot["test_loss"] == pytest.approx(float(torch.nn.functional.cross_entropy(logits, labels)),
+            assert shot["val_acc"] == pytest.approx(float((logits.argmax(1) == labels).float().mean()))
+            assert shot["val_loss"] == pytest.approx(float(torch.nn.functional.cross_entropy(logits, labels)),
                                                       rel=1e-5)
             assert torch.allclose(shot["probs"], torch.softmax(logits, dim=1), atol=1e-6)
-        assert len({s["test_loss"] for s in timeline}) == len(timeline)  # cada una, la suya
+        assert len({s["val_loss"] for s in timeline}) == len(timeline)  # cada una, la suya
     finally:
         engine.close()
 
@@ -255,9 +255,15 @@ def test_bad_arguments_speak_spanish(small16):
 
 
 def test_pictures_are_plain_functions():
-    timeline = [{"step": 0, "loss": 2.3, "train_acc": 0.1, "test_acc": 0.1},
-                {"step": 10, "loss": float("inf"), "train_acc": 0.5, "test_acc": 0.4}]
+    timeline = [{"step": 0, "loss": 2.3, "train_acc": 0.1, "val_acc": 0.1},
+                {"step": 10, "loss": float("inf"), "train_acc": 0.5, "val_acc": 0.4}]
     assert live_panels.curves_picture(timeline, now=10).size == (520, 190)
+    # La pérdida de validación, dibujada junto a la de entrenamiento (issue 22): el color de la
+    # validación aparece también en el gráfico de la pérdida, la mitad izquierda.
+    timeline = [{"step": 0, "loss": 2.3, "train_acc": 0.1, "val_acc": 0.1, "val_loss": 2.2},
+                {"step": 10, "loss": 1.0, "train_acc": 0.5, "val_acc": 0.4, "val_loss": 1.4}]
+    loss_half = np.asarray(live_panels.curves_picture(timeline))[:150, :250]
+    assert (loss_half == live_panels.VAL).all(axis=2).sum() > 20
     labels = torch.arange(10)
     assert live_panels.confusion_picture(labels, labels).size[0] > 200
     images = torch.zeros(12, 1, 16, 16)

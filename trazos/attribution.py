@@ -29,8 +29,9 @@ from torch import nn
 from .capture import capture
 from .errors import TrazosValueError
 from .models import input_side
-from .runner import (MEAN, STD, NUM_CLASSES, as_images, device_of, eval_mode, inspecting, keep_rng, log_probabilities,
-                     output_kind, outputs, probabilities, to_cpu)
+from .runner import (MEAN, STD, NUM_CLASSES, as_images, check_output, device_of, dtype_of, eval_mode, inspecting,
+                     keep_rng, log_probabilities, output_kind, outputs, probabilities, to_cpu)
+from .values import positive_int, positive_number
 
 __all__ = ["BLACK", "WHITE", "saliency", "occlusion", "grad_cam", "upsample", "adversarial", "Adversarial",
            "class_image", "filter_image", "explain_value", "ValueExplanation", "find_layer", "targets_for"]
@@ -51,18 +52,42 @@ def _batch(model, images):
     return as_images(images, model).to(device_of(model))
 
 
+def _scores(model, x):
+    """Lo que devuelve la red para `x`, comprobado: un tensor [N, 10] (si no, el error en español de
+    `runner.check_output`, también cuando se da `target`: una tupla o un diccionario no se explican)."""
+    return check_output(model(x), len(x))
+
+
+def _target_error(target, count):
+    shown = target.tolist() if isinstance(target, torch.Tensor) else target
+    return TrazosValueError(f"target debe ser un dígito del 0 al 9 (un entero, como target=7) o uno por imagen "
+                            f"({count}: una lista o un tensor de enteros); se recibió {shown!r}.")
+
+
 def targets_for(model, images, target=None):
-    """El dígito que se explica en cada imagen: tensor [N]. `None`, el que predice la red."""
+    """El dígito que se explica en cada imagen: tensor [N]. `None`, el que predice la red.
+
+    La salida de la red se comprueba igual se dé `target` o no (`runner.check_output`)."""
     images = as_images(images, model)
+    with inspecting(model):
+        predicted = _scores(model, images[:1].to(device_of(model)))  # [1, 10] o el error, con target o sin él
     if target is None:
-        return outputs(model, images).argmax(dim=1)
-    target = torch.as_tensor(target, dtype=torch.long).flatten().cpu()
-    if len(target) == 1:
-        target = target.expand(len(images))
-    if len(target) != len(images) or bool((target < 0).any() or (target >= NUM_CLASSES).any()):
-        raise TrazosValueError(f"target debe ser un dígito del 0 al 9 o un tensor con un dígito por imagen "
-                               f"({len(images)}); se recibió {target.tolist()}.")
-    return target.clone()
+        return outputs(model, images).argmax(dim=1) if len(images) > 1 else to_cpu(predicted).argmax(dim=1)
+    if isinstance(target, (str, bytes, float, bool)) or (isinstance(target, torch.Tensor) and (
+            target.is_floating_point() or target.dtype == torch.bool)):
+        raise _target_error(target, len(images))
+    try:
+        values = torch.as_tensor(target)
+    except (TypeError, ValueError, RuntimeError):
+        raise _target_error(target, len(images)) from None
+    if values.is_floating_point() or values.dtype == torch.bool or values.is_complex():
+        raise _target_error(target, len(images))
+    values = values.to(torch.long).flatten().cpu()
+    if len(values) == 1:
+        values = values.expand(len(images))
+    if len(values) != len(images) or bool((values < 0).any() or (values >= NUM_CLASSES).any()):
+        raise _target_error(target, len(images))
+    return values.clone()
 
 
 def _picked(output, target):
@@ -78,10 +103,11 @@ def find_layer(model, layer=None, kind=nn.Conv2d):
             raise TrazosValueError(f"La red {type(model).__name__} no tiene capas {kind.__name__}.")
         return named[-1]
     for name, module in model.named_modules():  # una capa elegida puede ser de cualquier tipo
-        if module is layer or (isinstance(layer, str) and name == layer):
+        if name and (module is layer or (isinstance(layer, str) and name == layer)):
             return name, module
-    raise TrazosValueError(f"Capa desconocida: {layer!r}. Capas {kind.__name__} de esta red: "
-                           f"{', '.join(n for n, _ in named) or 'ninguna'}.")
+    what = "un nombre de capa (texto) o una capa de la red" if not isinstance(layer, (str, nn.Module)) else ""
+    raise TrazosValueError(f"Capa desconocida: {layer!r}{' (se espera ' + what + ')' if what else ''}. Capas "
+                           f"{kind.__name__} de esta red: {', '.join(n for n, _ in named) or 'ninguna'}.")
 
 
 # --- Saliencia, oclusión y Grad-CAM -------------------------------------------------------------
@@ -97,7 +123,7 @@ def saliency(model, images, target=None):
     target = targets_for(model, x, target)
     with _differentiating(model):
         x = x.clone().requires_grad_(True)
-        (gradient,) = torch.autograd.grad(_picked(model(x), target).sum(), x)
+        (gradient,) = torch.autograd.grad(_picked(_scores(model, x), target).sum(), x)
     return to_cpu(gradient.abs()[:, 0])
 
 
@@ -122,16 +148,20 @@ def occlusion(model, images, target=None, window=4, stride=2, baseline=None, pro
     """
     x = _batch(model, images)
     target = targets_for(model, x, target)
+    side = min(x.shape[2], x.shape[3])
+    window = positive_int(window, "window", maximum=side, what=f" (el lado del parche, en píxeles; la imagen "
+                                                                 f"es de {x.shape[2]}x{x.shape[3]})")
+    stride = positive_int(stride, "stride", maximum=side, what=" (cuántos píxeles avanza el parche)")
     baseline = BLACK if baseline is None else baseline
-    masks = _patch_masks(x.shape[2], x.shape[3], window, stride).to(x.device)
+    masks = _patch_masks(x.shape[2], x.shape[3], window, stride).to(x.device, x.dtype)
     score = probabilities if probability else (lambda output: output)
     maps = []
     with inspecting(model):
         for image, digit in zip(x, target):
             # [P, 1, H, W]: la imagen P veces, cada una con un parche tapado
             covered = image * (1 - masks[:, None]) + baseline * masks[:, None]
-            base = score(model(image[None]))[0, digit]
-            drops = torch.cat([base - score(model(part))[:, digit] for part in covered.split(256)])
+            base = score(_scores(model, image[None]))[0, digit]
+            drops = torch.cat([base - score(_scores(model, part))[:, digit] for part in covered.split(256)])
             maps.append((drops[:, None, None] * masks).sum(0) / masks.sum(0))
     return to_cpu(torch.stack(maps))
 
@@ -142,7 +172,7 @@ def grad_cam(model, images, target=None, layer=None):
     Cada mapa de la capa pesa lo que la salida del dígito `target` sube, de media, cuando
     ese mapa sube (la media de su gradiente); se suman los mapas con esos pesos y se quita lo
     negativo. Da los mismos números que `captum.attr.LayerGradCam` (con su ReLU). Es grueso:
-    tiene el tamaño de los mapas de la capa (4x4 en la red del curso); `upsample` lo agranda.
+    tiene el tamaño de los mapas de la capa (8x8 en la red del curso); `upsample` lo agranda.
     """
     name, module = find_layer(model, layer)
     x = _batch(model, images)
@@ -150,21 +180,37 @@ def grad_cam(model, images, target=None, layer=None):
     seen = []
 
     def keep(_module, _inputs, output):
-        seen.append(output)
-        return output.clone()  # lo que sigue usa la copia: una ReLU(inplace=True) no pisa los mapas guardados
+        if not isinstance(output, torch.Tensor):
+            return output  # se explica abajo: no son mapas
+        # Se deriva respecto a los mapas mismos (una hoja nueva), como Captum: así vale también para
+        # una capa congelada (requires_grad=False) al principio de la red, cuyos mapas no tendrían grafo.
+        maps = output.detach().requires_grad_(True)
+        seen.append(maps)
+        return maps.clone()  # lo que sigue usa la copia: una ReLU(inplace=True) no pisa los mapas guardados
 
     handle = module.register_forward_hook(keep)
     try:
         with _differentiating(model):
-            scores = _picked(model(x), target)
+            scores = _picked(_scores(model, x), target)
             if not seen:
-                raise TrazosValueError(f"La capa {name!r} no se usa en el forward de la red.")
+                raise TrazosValueError(f"La capa {name!r} no se usa en el forward de la red (o no devuelve un "
+                                       "tensor): elige una de las que dan mapas, "
+                                       f"{', '.join(n for n, _ in _map_layers(model)) or 'ninguna'}.")
             maps = seen[-1]  # si la capa se usa dos veces, la última
+            if maps.ndim != 4:
+                raise TrazosValueError(
+                    f"La capa {name!r} da {list(maps.shape)}, sin mapas [N, canales, alto, ancho]: Grad-CAM "
+                    "necesita una capa con mapas (una convolución, su ReLU o un pooling). Capas Conv2d de esta "
+                    f"red: {', '.join(n for n, _ in _map_layers(model)) or 'ninguna'}.")
             (gradient,) = torch.autograd.grad(scores.sum(), maps)
     finally:
         handle.remove()
     weights = gradient.mean(dim=(2, 3), keepdim=True)  # un peso por mapa
-    return to_cpu(F.relu((weights * maps).sum(dim=1)))
+    return to_cpu(F.relu((weights * maps.detach()).sum(dim=1)))
+
+
+def _map_layers(model):
+    return [(name, m) for name, m in model.named_modules() if name and isinstance(m, nn.Conv2d)]
 
 
 def upsample(maps, side):
@@ -197,6 +243,10 @@ def adversarial(model, image, target=None, eps=0.25, steps=10, tries=10):
     signo del gradiente) y, si no basta, hasta `steps` pasos más pequeños sin salir de ese
     tamaño ni del rango de un píxel. Se devuelve el primero que cambia la predicción.
     """
+    eps = positive_number(eps, "eps", maximum=1, what=" (el cambio máximo de un píxel, de 0 a 1: 0.1 es un 10 % "
+                                                       "del paso de negro a blanco)")
+    steps = positive_int(steps, "steps") if steps != 0 else 0
+    tries = positive_int(tries, "tries")
     x = _batch(model, image)[:1]
     original = int(outputs(model, x).argmax())
     goal = None if target is None else int(targets_for(model, x, target)[0])
@@ -207,7 +257,7 @@ def adversarial(model, image, target=None, eps=0.25, steps=10, tries=10):
             moved = x.clone()
             for step in range(steps + 1):
                 moved.requires_grad_(True)
-                output = model(moved)
+                output = _scores(model, moved)
                 reads = int(output.argmax())
                 if reads != original and (goal is None or reads == goal):
                     return _adversarial(model, x, moved.detach(), original)
@@ -241,7 +291,7 @@ def _maximize(model, score, side, steps, lr=0.1, decay=0.02, smooth=0.3):
     """
     device = device_of(model)
     noise = torch.randn(1, 1, side, side, generator=torch.Generator().manual_seed(0))  # no el generador global
-    x = (BLACK + 0.1 * noise).to(device).requires_grad_(True)
+    x = (BLACK + 0.1 * noise).to(device, dtype_of(model)).requires_grad_(True)
     optimizer = torch.optim.Adam([x], lr=lr)
     with _differentiating(model):
         for _ in range(steps):
@@ -262,7 +312,7 @@ def class_image(model, digit, steps=200, side=None):
         raise TrazosValueError(f"digit debe ser un dígito del 0 al 9; se recibió {digit!r}.")
 
     def score(x):
-        output = model(x)
+        output = _scores(model, x)
         return output[0, digit] if output_kind(output) == "logits" else log_probabilities(output)[0, digit]
 
     return _maximize(model, score, side or input_side(model), steps)

@@ -12,7 +12,7 @@ import torch
 from matplotlib.patches import Patch
 
 from . import render
-from .attribution import grad_cam, occlusion, saliency, upsample
+from .attribution import grad_cam, occlusion, saliency, targets_for, upsample
 from .errors import TrazosValueError
 from .plots import Figure
 from .runner import as_images, outputs, probabilities
@@ -56,7 +56,7 @@ def plot_attribution(model, image, methods=tuple(METHODS), target=None, layer=No
     """La imagen, un mapa por método sobre ella y las probabilidades de la red (lo que enseña el explorador)."""
     x = as_images(image, model)[:1]
     probs = probabilities(outputs(model, x))[0]
-    shown = int(probs.argmax()) if target is None else int(target)
+    shown = int(probs.argmax()) if target is None else int(targets_for(model, x, target)[0])
     fig = Figure(figsize=(2.3 * (len(methods) + 2), 2.8), layout="constrained")
     axes = fig.subplots(1, len(methods) + 2)
     axes[0].imshow(render.digit_pixels(x[0]).numpy(), cmap="gray", vmin=0, vmax=1)

@@ -17,8 +17,10 @@ sin datos. Entonces se usan hooks de módulo: se ven todas las capas, cada llama
 separado, pero no las funciones; se avisa una vez, en español.
 """
 
+import contextlib
 import os
 import sys
+import threading
 import warnings
 import weakref
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ import torch
 import torch.fx
 
 from .errors import TrazosValueError
-from .runner import device_of, eval_mode, inspecting, quiet, to_cpu
+from .runner import device_of, dtype_of, eval_mode, inspecting, quiet, to_cpu
 
 __all__ = ["Step", "StepError", "capture", "eval_mode", "step_names", "trace"]
 
@@ -51,6 +53,61 @@ class StepError(TrazosValueError, RuntimeError):
     """
 
 
+class _TraceLock:
+    """Leer una red con torch.fx (`writing`) frente a ejecutar una red en otro hilo (`reading`).
+
+    torch.fx, mientras lee una red, cambia `nn.Module.__call__` para todo el proceso: una red que
+    otro hilo ejecutara a la vez (el entrenamiento en vivo, su hilo de medir, su vista) acabaría
+    dentro del grafo o rompería la lectura («module is not installed as a submodule»). Quien
+    ejecuta una red en un hilo aparte lo hace con `reading()`, y varios pueden a la vez (el
+    entrenamiento no espera a la vista ni al hilo de medir); leer con fx, con `writing()`, espera
+    a que no haya nadie más. Un mismo hilo puede anidarlos.
+    """
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._readers = {}  # hilo -> cuántos `reading` anidados tiene
+        self._writer, self._depth, self._waiting = None, 0, 0
+
+    @contextlib.contextmanager
+    def reading(self):
+        me = threading.get_ident()
+        with self._cond:
+            # Espera si otro hilo lee con fx, o si alguno espera para hacerlo (que no espere para
+            # siempre); quien ya está ejecutando, o leyendo con fx, sigue sin esperar.
+            while self._writer != me and me not in self._readers and (self._writer is not None or self._waiting):
+                self._cond.wait()
+            self._readers[me] = self._readers.get(me, 0) + 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers[me] -= 1
+                if not self._readers[me]:
+                    del self._readers[me]
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def writing(self):
+        me = threading.get_ident()
+        with self._cond:
+            self._waiting += 1
+            while self._writer not in (None, me) or any(t != me for t in self._readers):
+                self._cond.wait()
+            self._waiting -= 1
+            self._writer, self._depth = me, self._depth + 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._depth -= 1
+                if not self._depth:
+                    self._writer = None
+                self._cond.notify_all()
+
+
+TRACING = _TraceLock()
+
 # Redes ya avisadas de que fx no puede seguirlas (se olvidan solas cuando la red deja de existir).
 _WARNED = weakref.WeakKeyDictionary()
 
@@ -69,7 +126,8 @@ def trace(model):
 
 def _symbolic_trace(model):
     try:
-        with quiet():  # fx ejecuta forward con Proxy: un print(x.shape) del estudiante escribiría «Proxy(...)»
+        # fx ejecuta forward con Proxy: un print(x.shape) del estudiante escribiría «Proxy(...)»
+        with TRACING.writing(), quiet():
             graph = torch.fx.symbolic_trace(model)
     except Exception as error:  # noqa: BLE001 - fx falla de muchas formas; todas significan "no trazable"
         graph = None
@@ -218,8 +276,8 @@ def capture(model, images):
     vuelven a la CPU. Si un paso no acepta lo que le llega, `StepError` dice cuál y con qué forma.
     """
     graph = trace(model)
-    images = images.to(device_of(model))
-    with inspecting(model):
+    images = images.to(device_of(model), dtype_of(model))
+    with TRACING.reading(), inspecting(model):  # ejecutarla sin que otro hilo lea otra con fx a la vez
         if graph is None:
             return _capture_with_hooks(model, images)
         recorder = _Recorder(graph, dict(graph.named_modules()))

@@ -11,9 +11,9 @@ import math
 
 import torch
 
-from .capture import capture
+from .capture import TRACING, capture
 from .errors import TrazosValueError
-from .runner import NUM_CLASSES, _described, as_images, check_output, device_of, inspecting
+from .runner import NUM_CLASSES, _described, as_images, check_output, device_of, dtype_of, inspecting
 
 __all__ = ["NUM_CLASSES", "check_output", "check_network"]
 
@@ -37,10 +37,11 @@ def check_network(model, images):
     la salida no es [N, 10], un ValueError dice qué devuelve y, si la red mezcla las imágenes
     del lote, en qué paso. La red vuelve al modo que tenía. Devuelve la salida.
     """
-    images = as_images(images).to(device_of(model))
+    images = as_images(images).to(device_of(model), dtype_of(model))
     with inspecting(model):
         try:
-            output = model(images)
+            with TRACING.reading():  # otro hilo podría estar leyendo otra red con fx (ver capture.TRACING)
+                output = model(images)
         except Exception:  # se repite paso a paso solo para saber en cuál falla
             capture(model, images)  # lanza StepError con el nombre del paso y las formas
             raise  # si paso a paso no falla, el error original es lo más útil

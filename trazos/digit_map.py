@@ -41,6 +41,8 @@ def features(model, digits, layer=None, batch_size=500):
     steps = capture(model, images[:1])
     names, kinds = [s.name for s in steps], [s.kind for s in steps]
     if layer is None:
+        layer = _linear_input(model)
+    if layer is None:  # sin fx: el paso que se ejecuta justo antes de la última nn.Linear
         linear = [i for i, kind in enumerate(kinds) if kind == "Linear"]
         if not linear or linear[-1] == 0:
             raise TrazosValueError("La red no termina en una nn.Linear: indica de qué paso sacar los puntos "
@@ -53,6 +55,24 @@ def features(model, digits, layer=None, batch_size=500):
         step = next(s for s in capture(model, as_images(batch, model)) if s.name == layer)
         parts.append(step.output.flatten(1))
     return torch.cat(parts)
+
+
+def _linear_input(model):
+    """El paso que entra en la última nn.Linear, siguiendo el grafo (no el que se ejecuta justo antes:
+    con ramas pueden ser otros); None si fx no puede leer la red o no hay nn.Linear."""
+    graph = trace(model)
+    if graph is None:
+        return None
+    modules, nodes = dict(graph.named_modules()), _step_nodes(graph)
+    linear = [n for n in nodes.values() if n.op == "call_module" and isinstance(modules[n.target], nn.Linear)]
+    if not linear:
+        return None
+    source = linear[-1].all_input_nodes[0]
+    names = {node: name for name, node in nodes.items()}
+    if source not in names:
+        raise TrazosValueError("La última nn.Linear recibe la imagen tal cual: indica de qué paso sacar los puntos "
+                               "(layer=...).")
+    return names[source]
 
 
 def _pca(points):
@@ -114,8 +134,39 @@ def _geometry(kind, module=None, node=None):
     return [v[0] if isinstance(v, (tuple, list)) else int(v) for v in values]
 
 
-def _path(model, layer):
-    """Las capas que cambian la geometría desde la entrada hasta el paso `layer`, en orden."""
+def _combine(fields):
+    """El campo de un paso que recibe varias entradas (torch.cat, una suma residual x + f(x), ...):
+    la unión de los de cada una, que es lo que de verdad puede mover su salida."""
+    jump = max(j for _, j, _ in fields)
+    start = min(st for _, _, st in fields)
+    return max(st + side for side, _, st in fields) - start, jump, start
+
+
+def _grow(field, geometry):
+    """El campo tras una capa que cambia la geometría: un kernel k (con dilatación d) añade (k - 1)·d
+    veces el salto; el stride multiplica el salto; el padding adelanta el inicio."""
+    side, jump, start = field
+    if geometry is None:
+        return field
+    kernel, stride, padding, dilation = geometry
+    return side + (kernel - 1) * dilation * jump, jump * stride, start - padding * jump
+
+
+def _step_nodes(graph):
+    """{nombre del paso, como lo pone `capture`: nodo del grafo de fx}."""
+    calls, nodes = {}, {}
+    for node in graph.graph.nodes:
+        if node.op == "call_module":
+            count = calls.get(node.target, 0)
+            calls[node.target] = count + 1
+            nodes[node.target if count == 0 else f"{node.target}_{count}"] = node
+        elif node.op in ("call_function", "call_method"):
+            nodes[node.name] = node
+    return nodes
+
+
+def _field(model, layer):
+    """(lado, salto, inicio) del paso `layer`, siguiendo todas las entradas de cada paso del grafo."""
     graph = trace(model)
     if graph is None:  # sin fx (un `if` sobre los datos): los pasos que ven los hooks, solo capas, en orden
         side = input_side(model)
@@ -123,26 +174,27 @@ def _path(model, layer):
         names = [s.name for s in steps]
         if layer not in names:
             raise TrazosValueError(f"Paso desconocido: {layer!r}. Pasos de esta red: {', '.join(names)}.")
-        path = [_geometry("", model.get_submodule(s.module)) for s in steps[:names.index(layer) + 1]]
-        return [g for g in path if g]
-    modules, calls, nodes = dict(graph.named_modules()), {}, {}
-    for node in graph.graph.nodes:  # los nombres de los pasos, como los pone `capture`
-        if node.op == "call_module":
-            count = calls.get(node.target, 0)
-            calls[node.target] = count + 1
-            nodes[node.target if count == 0 else f"{node.target}_{count}"] = node
-        elif node.op in ("call_function", "call_method"):
-            nodes[node.name] = node
-    if layer not in nodes:
+        field = (1, 1, 0)
+        for step in steps[:names.index(layer) + 1]:
+            field = _grow(field, _geometry("", model.get_submodule(step.module)))
+        return field
+    modules, nodes = dict(graph.named_modules()), _step_nodes(graph)
+    if not isinstance(layer, str) or layer not in nodes:
         raise TrazosValueError(f"Paso desconocido: {layer!r}. Pasos de esta red: {', '.join(nodes)}.")
-    path, node = [], nodes[layer]
-    while node.op != "placeholder":  # hacia atrás, por la primera entrada de cada paso
+    fields, wanted = {}, nodes[layer]
+    for node in graph.graph.nodes:  # hacia delante, en el orden del grafo: cada paso, con todas sus entradas
+        if node.op == "placeholder":
+            fields[node] = (1, 1, 0)
+            continue
+        inputs = [fields[a] for a in node.all_input_nodes if a in fields]
+        if not inputs:  # una constante o un peso (get_attr): no depende de la imagen
+            continue
         module = modules.get(node.target) if node.op == "call_module" else None
-        kind = getattr(node.target, "__name__", str(node.target)) if node.op != "call_module" else ""
-        kind = node.name.rstrip("_0123456789") if node.op == "call_function" else kind
-        path.append(_geometry(kind, module, node))
-        node = next(a for a in node.all_input_nodes)
-    return [g for g in reversed(path) if g]
+        kind = node.name.rstrip("_0123456789") if node.op == "call_function" else ""
+        fields[node] = _grow(_combine(inputs), _geometry(kind, module, node))
+        if node is wanted:
+            return fields[node]
+    raise TrazosValueError(f"El paso {layer!r} no depende de la imagen: no tiene campo receptivo.")
 
 
 def receptive_field(model, layer):
@@ -150,14 +202,11 @@ def receptive_field(model, layer):
 
     Un valor (fila r, columna c) ve los píxeles de inicio + r·salto a inicio + r·salto + lado - 1
     (y lo mismo en columnas). Hacia delante, capa a capa: un kernel k (con dilatación d) añade
-    (k - 1)·d veces el salto; el stride multiplica el salto; el padding adelanta el inicio.
+    (k - 1)·d veces el salto; el stride multiplica el salto; el padding adelanta el inicio. Un paso
+    con varias entradas (torch.cat, una suma residual, un módulo usado dos veces) ve la unión de
+    lo que ven todas (sin fx, solo se ven las capas, una detrás de otra).
     """
-    side, jump, start = 1, 1, 0
-    for kernel, stride, padding, dilation in _path(model, layer):
-        start -= padding * jump
-        side += (kernel - 1) * dilation * jump
-        jump *= stride
-    return side, jump, start
+    return _field(model, layer)
 
 
 @dataclass

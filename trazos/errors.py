@@ -10,7 +10,7 @@ estudiante (serían decenas de líneas de trazos y de torch.fx antes de la frase
 Fuera de Jupyter (un script, pytest) la traza completa sigue ahí para quien programa.
 """
 
-__all__ = ["TrazosError", "TrazosValueError", "TrazosTypeError"]
+__all__ = ["TrazosError", "TrazosValueError", "TrazosTypeError", "TrazosRuntimeError"]
 
 
 class TrazosError(Exception):
@@ -28,3 +28,7 @@ class TrazosValueError(TrazosError, ValueError):
 
 class TrazosTypeError(TrazosError, TypeError):
     """Un objeto de otro tipo del que se esperaba (una lista donde va un tensor, una red que no lo es)."""
+
+
+class TrazosRuntimeError(TrazosError, RuntimeError):
+    """Algo que falló al ejecutarse (en el hilo del entrenamiento en vivo), contado en español."""

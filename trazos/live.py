@@ -9,17 +9,28 @@ aprendizaje, el tamaño de lote o el optimizador sin parar.
 Hilos: el hilo de entrenamiento hace cada paso con `lock` cogido; quien quiera leer los
 pesos vivos (la vista) los copia con ese mismo cerrojo (`live_state`). Cada foto guarda los
 pesos al momento, y un segundo hilo (el de medir) calcula después, con su propia copia de la
-red, su acierto y su pérdida en las imágenes fijas de test: así el entrenamiento no espera a
-esas 200 pasadas (medido: sin esto, grabar la timeline costaba un 18 % del entrenamiento).
-Hasta que se mide, una foto tiene test_acc, test_loss y probs a None; `wait()` y `step()`
+red, su acierto y su pérdida en las imágenes fijas de validación: así el entrenamiento no espera
+a esas 200 pasadas (medido: sin esto, grabar la timeline costaba un 18 % del entrenamiento).
+Hasta que se mide, una foto tiene val_acc, val_loss y probs a None; `wait()` y `step()`
 no vuelven hasta que todas están medidas. Los hilos no guardan una referencia fuerte al motor
 mientras esperan: si el motor desaparece, o el intérprete termina (el núcleo se apaga), un
 `weakref.finalize` los despierta y terminan (`live_threads`). `close()` los para y los espera.
+
+Una red, un entrenamiento: crear otro para una red que ya se entrena en vivo (la celda del
+explorador, ejecutada otra vez) para y cierra el anterior y lo dice en una línea; nunca hay
+dos hilos cambiando los mismos pesos (`live_threads.claim`). Si algo falla dentro de un hilo,
+el entrenamiento se para, el explorador lo dice y el siguiente `wait()` o `step()` lanza el
+error, en español; `reset()` lo deja listo otra vez.
 
 Sin efectos escondidos: los pesos iniciales salen de la semilla dentro de `runner.keep_rng`
 (no se consume el generador global), el orden de los lotes de un generador propio, y el
 hilo calcula con un solo hilo de PyTorch: en una CPU de 2 núcleos el otro queda para la vista
 (dos hilos de cálculo peleando con la vista hacen cada paso 10 veces más lento, medido).
+El dropout sortea con el generador global de PyTorch (no admite otro): durante cada paso el hilo
+pone en él su propia secuencia, que sale de la semilla, y al acabar el paso le devuelve el
+estado que tenía. Así la misma semilla da el mismo entrenamiento, y el cuaderno, mientras no
+sortee nada a la vez que un paso, no nota que hay un entrenamiento en marcha: lo que sortee
+durante un paso sale de la secuencia del entrenamiento (y cambia su dropout).
 """
 
 import collections
@@ -30,110 +41,76 @@ import weakref
 
 import torch
 
-from . import data
-from .checks import check_network
-from .errors import TrazosTypeError, TrazosValueError
+from .capture import TRACING
+from .errors import TrazosError, TrazosRuntimeError, TrazosValueError
+from .live_setup import (DEFAULT_LR, OPTIMIZERS, check_batch_size, check_data, check_optimizer, first_batch,
+                         fresh_weights, make_live_optimizer, small_data)
+from .live_threads import CLAIM, Control, claim, measurer, shutdown, worker
 from .models import conv_layers
-from .runner import device_of, inspecting, keep_rng, log_probabilities, outputs, probabilities, training_mode
-from .live_threads import Control, measurer, shutdown, worker
+from .runner import device_of, dtype_of, keep_rng, log_probabilities, outputs, probabilities, training_mode
 from .training import train_step
+from .values import learning_rate, positive_int
 
 __all__ = ["OPTIMIZERS", "DEFAULT_LR", "LiveTraining", "make_live_optimizer", "small_data", "fresh_weights"]
-
-OPTIMIZERS = ("sgd", "adam")
-# Tasas que aprenden bien con la red del curso en pocos cientos de pasos (lotes de 64).
-DEFAULT_LR = {"sgd": 0.1, "adam": 0.002}
-
-
-def make_live_optimizer(model, name="sgd", lr=None):
-    """El optimizador del entrenamiento en vivo: SGD sin momento (el de `w -= lr * w.grad`) o Adam.
-
-    Sin programa de tasa (OneCycle): la tasa es la del control y se puede cambiar a mano.
-    """
-    if name not in OPTIMIZERS:
-        raise TrazosValueError(f"Optimizador desconocido: {name!r}. Opciones: {', '.join(OPTIMIZERS)}.")
-    lr = DEFAULT_LR[name] if lr is None else float(lr)
-    if not lr > 0:
-        raise TrazosValueError(f"La tasa de aprendizaje debe ser positiva; se recibió {lr!r}.")
-    cls = torch.optim.SGD if name == "sgd" else torch.optim.Adam
-    return cls(model.parameters(), lr=lr)
-
-
-def fresh_weights(model, seed):
-    """Pesos nuevos para `model` a partir de `seed` (el `reset_parameters` de cada capa), sin
-    consumir el generador aleatorio global: la misma semilla da siempre la misma red."""
-    with keep_rng(), torch.no_grad():
-        torch.manual_seed(seed)
-        for module in model.modules():
-            if hasattr(module, "reset_parameters") and callable(module.reset_parameters):
-                module.reset_parameters()
-
-
-def small_data(digits, size=300, seed=0):
-    """Unos pocos dígitos de `digits` (`size`, al azar pero siempre los mismos): para ver el sobreajuste."""
-    order = torch.randperm(len(digits), generator=torch.Generator().manual_seed(seed))[:size]
-    return data.Digits(digits.pixels[order], digits.labels[order])
-
-
-def _check_digits(value, name):
-    if not (hasattr(value, "pixels") and hasattr(value, "labels")):
-        raise TrazosTypeError(f"{name} deben ser unos Digits (trazos.load_mnist(...)); se recibió "
-                              f"{type(value).__name__}.")
-
-
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise TrazosValueError(f"{name} debe ser un entero >= 1; se recibió {value!r}.")
-    return value
 
 
 class LiveTraining:
     """Entrena `model` (la red del estudiante, en su sitio) sobre `train` en un hilo aparte.
 
-    - `play()`, `pause()`, `step(n)`, `reset()`, `wait()`: ver cada método.
+    - `play()`, `pause()`, `step(n)`, `reset()`, `wait()`, `close()`: ver cada método.
     - `timeline`: una foto (diccionario) cada `every` pasos y una en el paso 0, con step,
       epoch, loss y train_acc (medias de los últimos `every` pasos; en el paso 0, los del
-      primer lote sin entrenar), test_acc y test_loss (sobre `test_size` imágenes fijas de
-      `test`; None durante unos milisegundos, hasta que el hilo de medir las calcula),
-      first_conv (pesos de la primera convolución), weights y grads (de cada convolución),
-      probs (probabilidades de cada imagen fija, también None hasta medirla), state (todos los pesos),
-      lr, batch_size, optimizer y seconds (tiempo de entrenamiento acumulado).
-    - `seed`: los pesos iniciales salen de ella (`fresh_weights`) y el orden de los lotes
-      también; con `seed=None` se entrena desde los pesos que ya tiene la red.
+      primer lote sin entrenar), val_acc y val_loss (sobre `val_size` imágenes fijas de
+      validación, `val`; None durante unos milisegundos, hasta que el hilo de medir las calcula),
+      first_conv (pesos de la primera convolución), weights y grads (de cada convolución; en
+      el paso 0, los gradientes del primer lote, en modo eval), probs (probabilidades de cada
+      imagen fija, también None hasta medirla), state (todos los pesos), lr, batch_size,
+      optimizer y seconds (tiempo de entrenamiento acumulado).
+    - `seed`: los pesos iniciales salen de ella (`fresh_weights`; los parámetros congelados con
+      requires_grad=False se quedan como están), el orden de los lotes y el dropout también;
+      con `seed=None` se entrena desde los pesos que ya tiene la red.
+    - Las imágenes van a la red en su tipo (float32, o float64 tras `model.double()`).
     """
 
-    def __init__(self, model, train, test, *, epochs=1, batch_size=64, lr=None, every=20, optimizer="sgd",
-                 seed=0, test_size=200):
-        _check_digits(train, "train")
-        _check_digits(test, "test")
-        self.model, self.train, self.epochs = model, train, _positive_int(epochs, "epochs")
-        self.every, self.seed = _positive_int(every, "every"), seed
-        self._batch_size = _positive_int(batch_size, "batch_size")
-        self._optimizer_name = optimizer
-        self._lr = DEFAULT_LR.get(optimizer, 0.1) if lr is None else lr
-        make_live_optimizer(model, optimizer, self._lr)  # valida nombre y tasa antes de nada
-        self.device = device_of(model)
-        self.test_images, self.test_labels = test[:min(_positive_int(test_size, "test_size"), len(test))]
-        check_network(model, train[:2][0])  # una red que no encaja: el error en español, aquí y no en el hilo
+    def __init__(self, model, train, val, *, epochs=1, batch_size=64, lr=None, every=20, optimizer="sgd",
+                 seed=0, val_size=200, test_size=None):
+        # Todo se comprueba antes de tocar los pesos ni arrancar nada: un error aquí no deja nada a medias.
+        check_data(model, train, val)
+        self.model, self.train, self.epochs = model, train, positive_int(epochs, "epochs")
+        self.every = positive_int(every, "every", what=" (cada cuántos pasos se graba una foto)")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise TrazosValueError(f"seed debe ser un entero (o None para partir de los pesos que ya tiene la red); "
+                                   f"se recibió {seed!r}.")
+        self.seed = seed
+        self._batch_size = check_batch_size(model, batch_size)
+        self._optimizer_name = check_optimizer(optimizer)
+        self._lr = DEFAULT_LR[optimizer] if lr is None else learning_rate(lr)
+        size = positive_int(val_size if test_size is None else test_size, "val_size")
+        self.device, self.dtype = device_of(model), dtype_of(model)
+        self.val_images, self.val_labels = val[:min(size, len(val))]
         self.layers = conv_layers(model)
         self.control = Control()
-        self._probe = copy.deepcopy(model)  # la copia con la que se miden las fotos, en el hilo de medir
-        self._thread = threading.Thread(target=worker, args=(self.control, weakref.ref(self)),
-                                        name="trazos-live-training", daemon=True)
-        self._measure_thread = threading.Thread(target=measurer, args=(self.control, weakref.ref(self)),
-                                                name="trazos-live-measure", daemon=True)
-        self._finalizer = weakref.finalize(self, shutdown, self.control, self._thread,
-                                           self._measure_thread)  # también al salir
-        self._initial = None if seed is not None else self._copy_state()
-        self._restart()
-        self._thread.start()
-        self._measure_thread.start()
+        self.superseded = None  # quien avisar si otro entrenamiento de la misma red para este (el explorador)
+        with CLAIM:  # hasta que arrancan los hilos, nadie más crea un entrenamiento: uno por red
+            claim(model, self)
+            self._probe = copy.deepcopy(model)  # la copia con la que se miden las fotos, en el hilo de medir
+            self._thread = threading.Thread(target=worker, args=(self.control, weakref.ref(self)),
+                                            name="trazos-live-training", daemon=True)
+            self._measure_thread = threading.Thread(target=measurer, args=(self.control, weakref.ref(self)),
+                                                    name="trazos-live-measure", daemon=True)
+            self._finalizer = weakref.finalize(self, shutdown, self.control, self._thread,
+                                               self._measure_thread)  # también al salir
+            self._initial = None if seed is not None else self._copy_state()
+            self._restart()
+            self._thread.start()
+            self._measure_thread.start()
 
     # --- Órdenes ---------------------------------------------------------------------------
 
     def play(self):
         """Entrena (en el hilo) hasta terminar las épocas o hasta `pause()`. No espera."""
         self._check_open()
+        self._raise_error()
         if self.finished:
             return
         with self.control.cond:
@@ -154,8 +131,9 @@ class LiveTraining:
         Espera a que terminen: al volver, `steps` ha avanzado `n`.
         """
         self._check_open()
-        n = _positive_int(n, "n")
+        n = positive_int(n, "n", what=" (cuántos pasos dar)")
         self.pause()
+        self._raise_error()
         if self.finished:
             return self.timeline
         with self.control.cond:
@@ -164,7 +142,9 @@ class LiveTraining:
         return self.wait()
 
     def wait(self, timeout=None):
-        """Espera a que el entrenamiento termine o quede en pausa; devuelve la `timeline`."""
+        """Espera a que el entrenamiento termine o quede en pausa; devuelve la `timeline`.
+
+        Si un hilo falló, lanza su error (una vez), en español."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self.control.cond:
             while (self.control.running or self.control.busy or self.control.pending
@@ -173,23 +153,26 @@ class LiveTraining:
                 if left is not None and left <= 0:
                     break
                 self.control.cond.wait(left)
-        if self.control.error is not None:
-            error, self.control.error = self.control.error, None
-            raise error
+        self._raise_error()
         return self.timeline
 
     def reset(self):
         """Vuelve al paso 0: pesos nuevos de la misma semilla (o los iniciales), optimizador nuevo y
-        timeline vacía, con la tasa, el lote y el optimizador elegidos ahora. No consume el
-        generador aleatorio global de PyTorch."""
+        timeline vacía, con la tasa, el lote y el optimizador elegidos ahora. Olvida un error de un
+        hilo. No consume el generador aleatorio global de PyTorch."""
         self._check_open()
         self.pause()
         with self.control.lock:
+            self._check_open()  # cerrado mientras esperaba (otro entrenamiento de esta red): no se toca nada
             self._restart()
 
     def close(self):
-        """Para el hilo y lo espera. El motor ya no entrena más (la timeline sigue ahí)."""
+        """Para los hilos y los espera. El motor ya no entrena más (la timeline sigue ahí)."""
         self.pause()
+        with self.control.lock:  # un paso o un reset a medias terminan antes; después, ninguno más
+            with self.control.cond:
+                self.control.closed, self.control.running = True, False
+                self.control.cond.notify_all()
         self._finalizer()
 
     # --- Ajustes en marcha ---------------------------------------------------------------------
@@ -200,9 +183,7 @@ class LiveTraining:
 
     @lr.setter
     def lr(self, value):
-        value = float(value)
-        if not value > 0:
-            raise TrazosValueError(f"La tasa de aprendizaje debe ser positiva; se recibió {value!r}.")
+        value = learning_rate(value)
         with self.control.lock:  # entre dos pasos: el siguiente ya va con la nueva tasa
             self._lr = value
             for group in self.optimizer.param_groups:
@@ -214,8 +195,9 @@ class LiveTraining:
 
     @batch_size.setter
     def batch_size(self, value):
+        value = check_batch_size(self.model, value)
         with self.control.lock:  # el siguiente lote sale del mismo orden, a partir de donde iba
-            self._batch_size = _positive_int(int(value), "batch_size")
+            self._batch_size = value
 
     @property
     def optimizer_name(self):
@@ -224,6 +206,7 @@ class LiveTraining:
     @optimizer_name.setter
     def optimizer_name(self, name):
         """Cambiar de optimizador en marcha empieza uno nuevo (Adam pierde sus medias) con la tasa actual."""
+        check_optimizer(name)
         with self.control.lock:
             self.optimizer = make_live_optimizer(self.model, name, self._lr)
             self._optimizer_name = name
@@ -257,6 +240,11 @@ class LiveTraining:
         return self.control.closed
 
     @property
+    def failure(self):
+        """El error que paró el entrenamiento (en español), hasta el próximo `reset()`; o None."""
+        return self.control.failure
+
+    @property
     def thread(self):
         return self._thread
 
@@ -280,7 +268,26 @@ class LiveTraining:
 
     def _check_open(self):
         if self.control.closed:
-            raise TrazosValueError("Este entrenamiento está cerrado (close()); crea otro con training_explorer(...).")
+            raise TrazosValueError("Este entrenamiento está cerrado (close(), o se empezó otro con la misma red); "
+                                   "usa el nuevo, o crea otro con training_explorer(...).")
+
+    def _raise_error(self):
+        error, self.control.error = self.control.error, None
+        if error is not None:
+            raise error
+
+    def _failed(self, error, where, now=False):
+        """Lo que hace un hilo cuando algo falla: el error, en español, para `wait()` y para la vista
+        (`now`: se lanza ya, en la celda que lo pidió, y `wait()` no lo lanza otra vez)."""
+        if not isinstance(error, TrazosError):
+            message = f"{type(error).__name__}: {error}"
+            wrapped = TrazosRuntimeError(f"El entrenamiento en vivo se ha parado en el paso {self._steps}: falló "
+                                         f"{where} ({message}). Revisa la red y los datos, y pulsa ⟲ Reiniciar "
+                                         "(reset()) para empezar otra vez.")
+            wrapped.__cause__ = error
+            error = wrapped
+        self.control.failure, self.control.error = error, None if now else error
+        return error
 
     def _copy_state(self):
         return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
@@ -305,7 +312,9 @@ class LiveTraining:
             fresh_weights(self.model, self.seed)
         self.model.zero_grad(set_to_none=True)
         self.optimizer = make_live_optimizer(self.model, self._optimizer_name, self._lr)
-        self.generator = torch.Generator().manual_seed(0 if self.seed is None else self.seed)
+        seed = 0 if self.seed is None else self.seed
+        self.generator = torch.Generator().manual_seed(seed)
+        self._rng = torch.Generator().manual_seed(seed).get_state()  # el del dropout (ver el principio)
         self._order = torch.randperm(len(self.train), generator=self.generator)  # como data.batches
         self._epoch, self._position, self._steps, self._seconds = 0, 0, 0, 0.0
         self._losses = collections.deque(maxlen=self.every)
@@ -313,9 +322,8 @@ class LiveTraining:
         with self.control.cond:
             self.control.pending.clear()  # las fotos de antes ya no se miden
             self.control.measured = 0
-        with self.control.shots:
-            self._timeline = []
-        self._record(first=True)
+            self.control.error = self.control.failure = None
+        self._record(first=True)  # la timeline nueva, ya con su foto del paso 0 medida: nunca se ve vacía
 
     def _next_batch(self):
         """El siguiente lote del orden de la época (como `data.batches`); al acabarla, otro orden."""
@@ -327,20 +335,26 @@ class LiveTraining:
             self._order = torch.randperm(len(self.train), generator=self.generator)
         index = self._order[self._position:self._position + self._batch_size]
         self._position += len(index)
-        if len(index) == 1 and self._position > 1:  # BatchNorm no puede normalizar un lote de 1 (como train_epoch)
-            return self._next_batch()
+        if len(index) == 1 and self._batch_size > 1:  # la imagen suelta del final: BatchNorm no normaliza un lote
+            return self._next_batch()  # de 1 (como train_epoch); con batch_size=1 todos son de 1 y valen
         return self.train[index]
 
     def _advance(self):
         """Un paso (lo llama el hilo). Devuelve True si ya no quedan pasos."""
         with self.control.lock:
+            if self.control.closed:
+                return True
             batch = self._next_batch()
             if batch is None:
                 return True
             images, labels = batch
             start = time.perf_counter()
-            with training_mode(self.model):
-                loss, hits = train_step(self.model, images.to(self.device), labels.to(self.device), self.optimizer)
+            # El dropout, con su propia secuencia (ver el principio); fx no lee otra red mientras tanto.
+            with TRACING.reading(), keep_rng(), training_mode(self.model):
+                torch.set_rng_state(self._rng)
+                loss, hits = train_step(self.model, images.to(self.device, self.dtype), labels.to(self.device),
+                                        self.optimizer)
+                self._rng = torch.get_rng_state()
             self._seconds += time.perf_counter() - start
             self._steps += 1
             self._losses.append(loss)
@@ -353,41 +367,51 @@ class LiveTraining:
             return False
 
     def _measure(self, shot):
-        """Acierto, pérdida y probabilidades de `shot` en las imágenes fijas de test, con los pesos de
-        la foto cargados en la copia `_probe` (nunca la red que se entrena)."""
-        self._probe.load_state_dict(shot["state"])
-        output = outputs(self._probe, self.test_images)
+        """Acierto, pérdida y probabilidades de `shot` en las imágenes fijas de validación, con los pesos
+        de la foto cargados en la copia `_probe` (nunca la red que se entrena)."""
+        with TRACING.reading():
+            self._probe.load_state_dict(shot["state"])
+            output = outputs(self._probe, self.val_images).float()
         probs = probabilities(output)
-        measured = {"probs": probs, "test_acc": float((probs.argmax(dim=1) == self.test_labels).float().mean()),
-                    "test_loss": float(torch.nn.functional.nll_loss(log_probabilities(output), self.test_labels))}
+        measured = {"probs": probs, "val_acc": float((probs.argmax(dim=1) == self.val_labels).float().mean()),
+                    "val_loss": float(torch.nn.functional.nll_loss(log_probabilities(output), self.val_labels))}
         with self.control.shots:
             shot.update(measured)
             self.control.measured += 1
 
+    def _first_batch(self):
+        images, labels = self.train[self._order[:self._batch_size]]
+        with TRACING.reading():
+            return first_batch(self.model, self.layers, images.to(self.device, self.dtype), labels.to(self.device))
+
     def _record(self, first=False):
         """Una foto del momento actual en la timeline (con el cerrojo cogido); la mide el otro hilo,
         salvo la del paso 0, que se mide aquí (antes de entrenar, nadie espera)."""
-        if first:  # sin pasos aún: la pérdida y el acierto del primer lote, sin entrenar
-            images, labels = self.train[self._order[:self._batch_size]]
-            with inspecting(self.model):
-                first_output = self.model(images.to(self.device)).cpu()
-            loss = float(torch.nn.functional.nll_loss(log_probabilities(first_output), labels))
-            train_acc = float((first_output.argmax(dim=1) == labels).float().mean())
+        if first:
+            try:
+                loss, train_acc, grads = self._first_batch()
+            except Exception as error:  # noqa: BLE001 - en español, en la celda que lo pidió
+                raise self._failed(error, "el primer lote, antes de entrenar", now=True) from error
         else:
-            loss, train_acc = self._mean(self._losses), self._mean(self._hits)
+            loss, train_acc, grads = self._mean(self._losses), self._mean(self._hits), self._conv_grads()
         state = self._copy_state()
         weights = {name: state[f"{name}.weight"] for name in self.layers}
         shot = {
-            "step": self._steps, "epoch": self.epoch, "loss": loss, "train_acc": train_acc, "test_acc": None,
-            "test_loss": None, "first_conv": weights[self.layers[0]] if self.layers else None,
-            "weights": weights, "grads": self._conv_grads(), "probs": None, "state": state, "lr": self._lr,
+            "step": self._steps, "epoch": self.epoch, "loss": loss, "train_acc": train_acc, "val_acc": None,
+            "val_loss": None, "first_conv": weights[self.layers[0]] if self.layers else None,
+            "weights": weights, "grads": grads, "probs": None, "state": state, "lr": self._lr,
             "batch_size": self._batch_size, "optimizer": self._optimizer_name, "seconds": self._seconds,
         }
-        with self.control.shots:
-            self._timeline.append(shot)
         if first:
-            self._measure(shot)
+            try:
+                self._measure(shot)
+            except Exception as error:  # noqa: BLE001 - en español, en la celda que lo pidió
+                raise self._failed(error, "al medir el paso 0 en las imágenes de validación", now=True) from error
+            with self.control.shots:
+                self._timeline = [shot]
         else:
+            with self.control.shots:
+                self._timeline.append(shot)
             with self.control.cond:
                 self.control.pending.append(shot)
                 self.control.cond.notify_all()

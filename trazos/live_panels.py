@@ -21,16 +21,17 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from . import render
-from .capture import _capture_with_hooks, _Recorder, trace
+from .capture import TRACING, _capture_with_hooks, _Recorder, trace
 from .errors import TrazosValueError
-from .runner import device_of, inspecting, outputs, probabilities
+from .runner import device_of, dtype_of, inspecting, outputs, probabilities
+from .values import positive_int
 
-__all__ = ["Cancelled", "RIGHT", "WRONG", "TRAIN", "TEST", "font", "curves_picture", "digits_panel",
+__all__ = ["Cancelled", "RIGHT", "WRONG", "TRAIN", "VAL", "font", "curves_picture", "digits_panel",
            "confusion_picture",
            "Painter", "plot_timeline"]
 
 RIGHT, WRONG = (42, 125, 42), (176, 0, 32)  # acierta / se equivoca: los de `render.gallery_html`
-TRAIN, TEST = (31, 119, 180), (255, 127, 14)  # entrenamiento (media reciente) y test (imágenes fijas)
+TRAIN, VAL = (31, 119, 180), (255, 127, 14)  # entrenamiento (media reciente) y validación (imágenes fijas)
 INK, GRID, NOW = (40, 40, 40), (225, 225, 225), (150, 150, 150)
 _FONTS = {}
 
@@ -71,7 +72,8 @@ def _plot(draw, box, series, top, title, now, last, percent=False):
 
 
 def curves_picture(timeline, now=None, width=520, height=190):
-    """Pérdida (media de los últimos pasos) y acierto (entrenamiento y test) a lo largo de `timeline`.
+    """Pérdida y acierto, de entrenamiento (media de los últimos pasos) y de validación (las imágenes
+    fijas), a lo largo de `timeline`.
 
     Una línea gris vertical marca el paso `now` (el que se está viendo). Una pérdida que se
     desborda (inf o nan) no se dibuja y el título lo dice.
@@ -80,18 +82,19 @@ def curves_picture(timeline, now=None, width=520, height=190):
     draw = ImageDraw.Draw(image)
     last = max([s["step"] for s in timeline] + [now or 0, 1])
     losses = [(s["step"], s["loss"]) for s in timeline]
-    finite = [v for _, v in losses if v is not None and math.isfinite(v)]
+    val_losses = [(s["step"], s.get("val_loss")) for s in timeline]
+    finite = [v for _, v in losses + val_losses if v is not None and math.isfinite(v)]
     top = max(finite + [0.5]) * 1.05
-    diverged = any(v is not None and not math.isfinite(v) for _, v in losses)
+    diverged = any(v is not None and not math.isfinite(v) for _, v in losses + val_losses)
     half = width // 2
     down = height - 34  # debajo: el «paso N» del eje y, más abajo, la leyenda, sin pisarse
     title = "pérdida (¡se desborda!)" if diverged else "pérdida"
-    _plot(draw, (34, 22, half - 10, down), [(losses, TRAIN)], top, title, now, last)
+    _plot(draw, (34, 22, half - 10, down), [(losses, TRAIN), (val_losses, VAL)], top, title, now, last)
     accuracy = [([(s["step"], s["train_acc"]) for s in timeline], TRAIN),
-                ([(s["step"], s.get("test_acc")) for s in timeline], TEST)]
+                ([(s["step"], s.get("val_acc")) for s in timeline], VAL)]
     _plot(draw, (half + 40, 22, width - 8, down), accuracy, 1.0, "acierto", now, last, percent=True)
     x = half + 40
-    for text, color in (("— entrenamiento", TRAIN), ("— test (imágenes fijas)", TEST)):
+    for text, color in (("— entrenamiento", TRAIN), ("— validación (imágenes fijas)", VAL)):
         draw.text((x, height - 13), text, fill=color, font=font(10))
         x += draw.textlength(text, font=font(10)) + 12  # cada una donde acaba la anterior
     tested = [a for _, a in accuracy[1][0] if a is not None]
@@ -181,10 +184,13 @@ class Painter:
     def __init__(self, engine, panel=12):
         self.engine = engine
         self.viewer = copy.deepcopy(engine.model)
-        self.panel = min(panel, len(engine.test_labels))
-        self.images, self.labels = engine.test_images[:self.panel], engine.test_labels[:self.panel]
+        self.panel = min(positive_int(panel, "panel", what=" (cuántos dígitos enseñar)"), len(engine.val_labels))
+        self.images, self.labels = engine.val_images[:self.panel], engine.val_labels[:self.panel]
         self.layers = engine.layers
-        self._graph = None  # el grafo de fx de la copia, leído una vez (`_activations`)
+        with engine.control.lock:  # ver `_activations`: se lee aquí, en el hilo que crea el explorador
+            self._graph = trace(self.viewer) or False
+        self._stages = None
+        self.stages()
         self.lock = threading.Lock()  # la copia de la red es una: un dibujo cada vez
         self._cache = {}  # {nombre: (clave, (título, imagen))}: lo que no cambió no se vuelve a dibujar
 
@@ -197,6 +203,7 @@ class Painter:
         """Un momento: la foto `index` de la timeline, o (None) los pesos vivos ahora mismo."""
         timeline = self.engine.timeline
         if index is not None:
+            index = min(index, len(timeline) - 1)  # la timeline pudo volver a empezar (reset) desde otro sitio
             shot = dict(timeline[index])
             # Aún sin medir (el hilo de medir va unos milisegundos detrás): se calcula con sus pesos.
             shot["panel_probs"] = self._panel_probs(shot["state"]) if shot["probs"] is None \
@@ -214,13 +221,17 @@ class Painter:
 
     def _panel_probs(self, state):
         """Las probabilidades de los dígitos del panel con los pesos `state`, en la copia `viewer`."""
-        self.viewer.load_state_dict(state)
-        return probabilities(outputs(self.viewer, self.images))
+        with TRACING.reading():
+            self.viewer.load_state_dict(state)
+            return probabilities(outputs(self.viewer, self.images).float())
 
     def stages(self):
-        from .inspection import stage_names
-        with self.engine.control.lock:  # ver `_activations`
-            return stage_names(self.viewer, self.images[:1])
+        """Los pasos de la red (leídos una vez, en el hilo que crea el pintor: ver `_activations`)."""
+        if self._stages is None:
+            from .inspection import stage_names
+            with self.engine.control.lock:
+                self._stages = stage_names(self.viewer, self.images[:1])
+        return self._stages
 
     def _activations(self, digit, stage):
         """La salida del paso `stage` para el dígito `digit` del panel, con la copia de la red.
@@ -228,13 +239,11 @@ class Painter:
         torch.fx, al leer una red, cambia `nn.Module.__call__` para todo el proceso: si el hilo
         de entrenamiento diera un paso a la vez, fx lo tomaría por parte de la copia. Por eso se
         lee una sola vez, con el cerrojo del motor (la red no cambia de forma al entrenar), y en
-        cada refresco solo se ejecuta el grafo ya leído, paso a paso, como hace `capture`.
+        cada refresco solo se ejecuta el grafo ya leído, paso a paso, como hace `capture`, con
+        `capture.TRACING` (que nadie lea otra red con fx mientras tanto).
         """
-        if self._graph is None:
-            with self.engine.control.lock:
-                self._graph = trace(self.viewer) or False
-        image = self.images[digit:digit + 1].to(device_of(self.viewer))
-        with inspecting(self.viewer):
+        image = self.images[digit:digit + 1].to(device_of(self.viewer), dtype_of(self.viewer))
+        with TRACING.reading(), inspecting(self.viewer):
             if self._graph is False:  # una red que fx no puede leer: sus capas, con hooks (sin cambiar nada global)
                 steps = _capture_with_hooks(self.viewer, image)
             else:
@@ -292,14 +301,14 @@ class Painter:
                                digits_panel(self.images, self.labels, probs))
         recorded = frame["recorded"]
         pictures["confusion"] = self._cached("confusion", id(recorded["probs"]), lambda: (
-            f"Matriz de confusión: {len(self.engine.test_labels)} imágenes de test, paso {recorded['step']}, "
-            f"acierto {render.percent(recorded['test_acc'])}",
-            confusion_picture(self.engine.test_labels, recorded["probs"].argmax(dim=1))))
+            f"Matriz de confusión: {len(self.engine.val_labels)} imágenes de validación, paso {recorded['step']}, "
+            f"acierto {render.percent(recorded['val_acc'])}",
+            confusion_picture(self.engine.val_labels, recorded["probs"].argmax(dim=1))))
         return pictures
 
 
 def _measured(timeline):
-    """La última foto de `timeline` con su acierto en test ya medido (la del paso 0 siempre lo está)."""
+    """La última foto de `timeline` con su acierto en validación ya medido (la del paso 0 siempre lo está)."""
     return next((s for s in reversed(timeline) if s["probs"] is not None), timeline[0])
 
 

@@ -1,8 +1,9 @@
 """Los hilos del entrenamiento en vivo (`live.LiveTraining`): el que entrena y el que mide.
 
 - `worker` espera órdenes (`Control.running`, `budget`) y da pasos con `engine._advance()`.
-- `measurer` toma cada foto pendiente y le pone su acierto en test (`engine._measure`).
+- `measurer` toma cada foto pendiente y le pone su acierto en validación (`engine._measure`).
 - `shutdown` los despierta y los espera: al cerrar, al desaparecer el motor o al salir.
+- `claim` apunta qué motor entrena cada red: uno solo (el último), y el anterior se cierra.
 
 Ninguno guarda una referencia fuerte al motor mientras espera (solo un `weakref`), así que
 un motor olvidado se recoge y su finalizador los para.
@@ -11,10 +12,34 @@ un motor olvidado se recoge y su finalizador los para.
 import collections
 import threading
 import time
+import weakref
 
 import torch
 
-__all__ = ["Control", "shutdown", "measurer", "worker"]
+__all__ = ["CLAIM", "Control", "claim", "shutdown", "measurer", "worker"]
+
+# Red -> (weakref al) motor que la entrena en vivo. Dos motores sobre los mismos pesos harían dos
+# hilos con backward a la vez sobre los mismos tensores: errores de autograd en inglés y, a veces,
+# una violación de segmento dentro de PyTorch (el núcleo muere). `CLAIM` lo coge quien crea un motor.
+_TRAINING = weakref.WeakKeyDictionary()
+CLAIM = threading.RLock()
+
+
+def claim(model, engine):
+    """`engine` pasa a ser el único entrenamiento en vivo de `model` (con `CLAIM` cogido): si otro
+    la estaba entrenando, se para y se cierra (y su explorador, si lo tiene), y se dice en una línea."""
+    previous = _TRAINING.get(model)
+    previous = previous() if previous is not None else None
+    _TRAINING[model] = weakref.ref(engine)
+    if previous is None or previous is engine or previous.closed:
+        return
+    step = previous.steps
+    previous.close()
+    hook = previous.superseded() if previous.superseded is not None else None
+    if hook is not None:
+        hook()
+    print(f"Se ha parado el entrenamiento en vivo anterior de esta red (iba por el paso {step}): una red se "
+          "entrena en vivo de una en una, y sigue el nuevo.")
 
 
 class Control:
@@ -29,7 +54,8 @@ class Control:
         self.busy = False  # el hilo está dentro de un paso
         self.budget = None  # pasos que quedan de un `step(n)` (None: hasta el final)
         self.closed = False
-        self.error = None
+        self.error = None  # el error de un hilo, para el siguiente wait() o step() (se lanza una vez)
+        self.failure = None  # el mismo error, para la vista, hasta el siguiente reset()
         self.pending = collections.deque()  # fotos sin medir aún (las mide `measurer`), con `cond`
         self.measuring = False  # el hilo de medir está con una foto
         self.measured = 0  # fotos medidas desde el último reinicio (la vista redibuja cuando cambia)
@@ -47,7 +73,7 @@ def shutdown(control, *threads):
 
 
 def measurer(control, engine_ref):
-    """El hilo de medir: toma cada foto pendiente y le pone su acierto en test (ver el principio)."""
+    """El hilo de medir: toma cada foto pendiente y le pone su acierto en validación (ver el principio)."""
     torch.set_num_threads(1)
     while True:
         with control.cond:
@@ -63,7 +89,10 @@ def measurer(control, engine_ref):
                 return
             engine._measure(shot)
         except Exception as error:  # noqa: BLE001 - se enseña en wait(), como los del entrenamiento
-            control.error = error
+            engine._failed(error, "al medir una foto en las imágenes de validación")
+            with control.cond:
+                control.pending.clear()
+                control.running, control.budget = False, None  # el entrenamiento se para también
         finally:
             del engine
             with control.cond:
@@ -87,7 +116,8 @@ def worker(control, engine_ref):
                 return
             finished = engine._advance()
         except Exception as error:  # noqa: BLE001 - se guarda y se enseña; el hilo no muere en silencio
-            control.error, finished = error, True
+            engine._failed(error, "un paso de entrenamiento")
+            finished = True
         finally:
             del engine
             with control.cond:

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 from .errors import TrazosTypeError, TrazosValueError
 
-__all__ = ["NUM_CLASSES", "as_images", "device_of", "to_cpu", "eval_mode", "inspecting", "training_mode",
+__all__ = ["NUM_CLASSES", "as_images", "device_of", "dtype_of", "to_cpu", "eval_mode", "inspecting", "training_mode",
            "keep_rng", "quiet", "check_output", "outputs", "output_kind", "probabilities", "log_probabilities",
            "loss"]
 
@@ -69,6 +69,8 @@ def as_images(images, model=None, side=None):
                               "normalizadas, conviértelas con imagenes.float().")
     elif images.dtype != torch.float32:
         images = images.float()  # float64 de NumPy: los pesos de la red son float32
+    if model is not None and dtype_of(model) != images.dtype:
+        images = images.to(dtype_of(model))  # una red en float64 (model.double()) recibe float64
     shape = tuple(images.shape)
     if images.ndim == 2:
         images = images[None, None]
@@ -95,6 +97,12 @@ def device_of(model):
     if tensor is None:
         tensor = next(model.buffers(), None)
     return tensor.device if tensor is not None else torch.device("cpu")
+
+
+def dtype_of(model):
+    """El tipo de los números de la red (float32; float64 tras `model.double()`): el de sus imágenes."""
+    tensor = next((p for p in model.parameters() if p.is_floating_point()), None)
+    return tensor.dtype if tensor is not None else torch.float32
 
 
 def to_cpu(tensor):

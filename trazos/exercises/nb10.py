@@ -90,13 +90,13 @@ def _(derivada):
 
 @exercise("10.4", "¿En qué paso grabado pasa por primera vez el acierto en validación del 80 %?",
           "Sección 4: recorre explorer.timeline (una foto cada `every` pasos) y busca la primera con "
-          "s['test_acc'] > 0.8; la respuesta es su s['step'].")
+          "s['val_acc'] > 0.8; la respuesta es su s['step'].")
 def _(paso, explorer):
     step = as_integer(paso)
     if step is None:
         return "La respuesta es un número de paso (un entero), el de una foto de la timeline."
     timeline = explorer.timeline
-    above = [s["step"] for s in timeline if s["test_acc"] > TARGET]
+    above = [s["step"] for s in timeline if s["val_acc"] > TARGET]
     if not above:
         return "En esta timeline el acierto no pasa del 80 %: entrena más pasos (explorer.play()) y vuelve a mirar."
     if step == above[0]:

@@ -7,6 +7,7 @@ cambió (un paso más, otra foto del deslizador, otro control): en pausa no gast
 pesos con el cerrojo del motor (una copia entera, nunca a medio paso) o de una foto grabada.
 """
 
+import html
 import os
 import sys
 import threading
@@ -86,12 +87,34 @@ def _loop(ref, stop):
         stop.wait(max(0.0, interval - (time.monotonic() - start)))  # el periodo cuenta desde el inicio del dibujo
 
 
+def _checked_choices(engine, painter, layer, digit, stage):
+    """`layer`, `digit` y `stage` del explorador, comprobados antes de crear los widgets (si no,
+    ipywidgets diría «TraitError» en inglés)."""
+    layers = engine.layers
+    if layer is not None and layer not in layers:
+        raise TrazosValueError(f"Capa desconocida: {layer!r}. Convoluciones de esta red: "
+                               f"{', '.join(layers) or 'ninguna'}.")
+    if isinstance(digit, bool) or not isinstance(digit, int) or not 0 <= digit < painter.panel:
+        raise TrazosValueError(f"digit es el número de un dígito del panel: un entero de 0 a {painter.panel - 1}; "
+                               f"se recibió {digit!r}.")
+    stages = painter.stages()
+    if stage is not None and stage not in stages:
+        raise TrazosValueError(f"Paso desconocido: {stage!r}. Pasos de esta red: {', '.join(stages)}.")
+    return layer, digit, stage
+
+
+def _warning_html(text):
+    return f"<div style='color:#b00020;white-space:pre-wrap'>⚠ {html.escape(str(text), quote=False)}</div>"
+
+
 class TrainingExplorer(widgets.VBox):
     """El explorador: un VBox con los controles, los paneles y el contrato del motor
     (`play`, `pause`, `step`, `reset`, `wait`, `timeline`, `model`)."""
 
     def __init__(self, engine, layer=None, digit=0, stage=None, refresh=REFRESH, panel=12):
+        self._stop, self._view = threading.Event(), None  # lo primero: close() los usa, aunque __init__ falle
         self.engine, self.painter, self.refresh = engine, Painter(engine, panel), float(refresh)
+        layer, digit, stage = _checked_choices(engine, self.painter, layer, digit, stage)
         self._drawn, self._frames, self._lock, self._shown = None, 0, threading.Lock(), {}
         self._generation, self._published = 0, 0  # ver `redraw`
         self.play_button = widgets.Button(description="▶ Entrenar", button_style="success")
@@ -152,7 +175,10 @@ class TrainingExplorer(widgets.VBox):
         ])
         self.add_class("trazos-training-explorer")
         self.redraw()
-        self._stop = threading.Event()
+        engine.superseded = weakref.WeakMethod(self._superseded)
+        if engine.closed:  # otra celda empezó a entrenar esta red mientras se creaba este explorador
+            self._superseded()
+            return
         self._view = threading.Thread(target=_view_loop, args=(weakref.ref(self), self._stop), daemon=True,
                                       name="trazos-live-view")
         self._view.start()
@@ -201,20 +227,37 @@ class TrainingExplorer(widgets.VBox):
 
     def close(self):
         """Para el entrenamiento y la vista (los dos hilos terminan) y cierra los widgets."""
-        self._stop.set()
-        self.engine.close()
-        if self._view.is_alive() and self._view is not threading.current_thread():
-            self._view.join(timeout=5)
-        for child in [*self.pictures.values(), *self.titles.values()]:
+        self._stop_view()
+        engine = getattr(self, "engine", None)
+        if engine is not None:
+            engine.close()
+        for child in [*getattr(self, "pictures", {}).values(), *getattr(self, "titles", {}).values()]:
             child.close()
         super().close()
+
+    def _stop_view(self):
+        stop, view = getattr(self, "_stop", None), getattr(self, "_view", None)
+        if stop is not None:
+            stop.set()
+        if view is not None and view.is_alive() and view is not threading.current_thread():
+            view.join(timeout=5)
+
+    def _superseded(self):
+        """Otro entrenamiento de la misma red empezó (la celda, ejecutada otra vez): este se queda
+        quieto, con lo último que enseñaba, y los botones apagados."""
+        self._stop_view()
+        for control in (self.play_button, self.pause_button, self.step_button, self.reset_button, self.lr,
+                        self.batch_size, self.optimizer):
+            control.disabled = True
+        self.message.value = _warning_html("Este entrenamiento se ha parado: otra celda empezó a entrenar en vivo "
+                                           "la misma red. Sigue en el explorador nuevo.")
 
     # --- La vista --------------------------------------------------------------------------
 
     def show(self, index):
         """Enseña la foto `index` de la timeline (lo mismo que mover el deslizador «foto»)."""
         self.scrubber.value = index
-        self.redraw()
+        self.redraw()  # sin cancelar: al volver, se ve la foto `index` (o algo pedido después)
 
     def _switch(self, name):
         self.engine.optimizer_name = name
@@ -222,7 +265,7 @@ class TrainingExplorer(widgets.VBox):
 
     def _after_run(self):
         """En pausa o al terminar: el deslizador recorre la timeline, y se ve el último momento."""
-        count = len(self.engine.timeline)
+        count = max(len(self.engine.timeline), 1)
         self.scrubber.max = count - 1
         self.scrubber.value = count - 1
         self.scrubber.disabled = self.engine.running
@@ -234,29 +277,29 @@ class TrainingExplorer(widgets.VBox):
         return (self.engine.steps, len(self.engine.timeline), self.engine.control.measured,
                 ("foto", self.scrubber.value) if scrubbing else None,
                 self.layer.value,
-                self.digit.value, self.stage.value)
+                self.digit.value, self.stage.value, self.engine.failure)
 
     def _refresh_if_changed(self):
         if self.engine.closed:
             return 1.0
         if self._version() != self._drawn:
-            self.redraw()
-        if not self.engine.running and self.engine.control.error is not None:
-            self.message.value = error_html(self.engine.control.error)
+            self.redraw(cancellable=True)
         return 1.0 / self.refresh
 
-    def redraw(self):
+    def redraw(self, cancellable=False):
         """Dibuja los paneles del momento que toca: la foto del deslizador o, si no, los pesos vivos.
 
         Se calcula sin cerrojo y se publica con él, y solo si no se publicó ya algo pedido después:
         al pulsar ⏸, el dibujo que la vista tenía a medias (de antes de la pausa) se descarta y el
-        último que se ve es el del momento exacto de la pausa.
+        último que se ve es el del momento exacto de la pausa. Solo se abandonan a medias los
+        dibujos del hilo de la vista (`cancellable`): uno pedido desde el cuaderno o un botón
+        (`show`, ⏸) se termina siempre, así que al volver ya se ve.
         """
         with self._lock:
             self._generation += 1
             generation = self._generation
         version = self._version()
-        stale = lambda: generation < self._generation  # noqa: E731 - ya se pidió otro dibujo
+        stale = lambda: cancellable and generation < self._generation  # noqa: E731 - ya se pidió otro dibujo
         try:
             with self.painter.lock:
                 index = version[3][1] if version[3] is not None else None
@@ -285,14 +328,19 @@ class TrainingExplorer(widgets.VBox):
                 self.pictures[name].value = png
             shot = frame["recorded"]
             loss = frame.get("loss")
-            state = "entrenando" if self.engine.running else ("terminado" if self.engine.finished else "en pausa")
+            failure = self.engine.failure
+            state = "parado por un error" if failure is not None else "entrenando" if self.engine.running \
+                else ("terminado" if self.engine.finished else "en pausa")
             self.status.value = (
                 f"<span class='trazos-step-count'>paso {frame['step']}</span> · época "
                 f"{render.decimal(frame['epoch'], 2)} de {self.engine.epochs} · {state} · pérdida "
-                f"{'—' if loss is None else render.decimal(loss, 3)} · acierto en test "
-                f"{render.percent(shot['test_acc'])} (paso {shot['step']})")
+                f"{'—' if loss is None else render.decimal(loss, 3)} · acierto en validación "
+                f"{render.percent(shot['val_acc'])} (paso {shot['step']})"
+                + (f"<br><span class='trazos-failure'>⚠ {html.escape(str(failure))}</span>" if failure else ""))
             self._drawn, self._frames = version, self._frames + 1
-            if self.message.value and "⚠" in self.message.value and self.engine.control.error is None:
+            if failure is not None:
+                self.message.value = _warning_html(failure)
+            elif self.message.value and "⚠" in self.message.value and not self.engine.closed:
                 self.message.value = ""
 
     def _safely(self, action):
@@ -302,25 +350,28 @@ class TrainingExplorer(widgets.VBox):
             self.message.value = error_html(error)
 
 
-def training_explorer(model, train, test, *, epochs=1, batch_size=64, lr=None, every=20, optimizer="sgd", seed=0,
-                      test_size=200, panel=12, layer=None, digit=0, stage=None, refresh=REFRESH):
+def training_explorer(model, train, val, *, epochs=1, batch_size=64, lr=None, every=20, optimizer="sgd", seed=0,
+                      val_size=200, panel=12, layer=None, digit=0, stage=None, refresh=REFRESH, test_size=None):
     """Entrena `model` en vivo sobre `train` y enseña cómo aprende: ▶, ⏸, un paso, reiniciar.
 
     - `model`: cualquier red (la del curso o la tuya), entrenada en su sitio; con `seed` (0 por
-      defecto) empieza con pesos nuevos de esa semilla, y `seed=None` la entrena desde los suyos.
-    - `train`, `test`: unos Digits; del test se usan `test_size` imágenes fijas para el acierto
-      y la matriz de confusión, y las `panel` primeras para el panel de dígitos.
+      defecto) empieza con pesos nuevos de esa semilla (los parámetros congelados, con
+      requires_grad=False, se quedan como están), y `seed=None` la entrena desde los suyos.
+    - `train`, `val`: unos Digits; de la validación se usan `val_size` imágenes fijas para el
+      acierto y la matriz de confusión, y las `panel` primeras para el panel de dígitos.
     - `lr`, `batch_size` y `optimizer` ("sgd" o "adam") se pueden cambiar sin parar, desde los
       controles o desde Python (`explorer.engine.lr = 0.01`).
     - `every`: cada cuántos pasos se graba una foto en `timeline` (y una en el paso 0); el
       deslizador «foto» las recorre en pausa y al terminar.
+    - Una red, un entrenamiento: si esta red ya se entrenaba en otro explorador (la misma celda,
+      ejecutada otra vez), ese se para y se dice en una línea.
+    - Con dropout, el entrenamiento sortea con su propia secuencia, que sale de `seed` (ver
+      `trazos.live`): la misma semilla da el mismo entrenamiento.
     Sin widgets (nbval, GitHub), `trazos.live_panels.plot_timeline(explorer, steps=[...])`
     dibuja los mismos paneles en una figura. `close()` para los hilos.
     """
-    if optimizer not in DEFAULT_LR:
-        raise TrazosValueError(f"Optimizador desconocido: {optimizer!r}. Opciones: sgd, adam.")
-    engine = LiveTraining(model, train, test, epochs=epochs, batch_size=batch_size, lr=lr, every=every,
-                          optimizer=optimizer, seed=seed, test_size=test_size)
+    engine = LiveTraining(model, train, val, epochs=epochs, batch_size=batch_size, lr=lr, every=every,
+                          optimizer=optimizer, seed=seed, val_size=val_size, test_size=test_size)
     try:
         return TrainingExplorer(engine, layer=layer, digit=digit, stage=stage, refresh=refresh, panel=panel)
     except Exception:
