@@ -26,12 +26,15 @@ derivada = float(torch.softmax(torch.tensor(LOGITS), dim=0)[0] - 1)
 paso_80 = next(s["step"] for s in explorer.timeline if s["val_acc"] > 0.8)
 
 # %% 10.b
-# Respuesta modelo: son grandes al principio, cuando la red se equivoca en casi todo y p − y
-# es grande en muchas imágenes; a medida que acierta, p − y se acerca a 0 y los gradientes
-# encogen (la escala del panel de gradientes baja). Se mueven más, en cada paso, los kernels
-# con más gradiente (el cambio es lr × gradiente), pero lo que cuenta al final es la suma de
-# muchos pasos: un kernel con gradientes pequeños pero siempre del mismo signo se mueve más
-# que uno con gradientes grandes que cambian de signo de un lote a otro.
+# Respuesta modelo (lo que imprime la tabla; los números cambian con la máquina, la forma no): no son grandes al
+# principio. En el paso 0 el gradiente de conv1 es pequeño: la red reparte la probabilidad casi por igual y p − y es
+# grande, pero para llegar a conv1 ese error atraviesa fc y conv2, que tienen pesos aleatorios pequeños y aún no
+# «saben» qué canal importa. En los primeros pasos (más o menos del 20 al 60) esas capas aprenden, la señal que
+# llega hacia atrás crece y los gradientes de conv1 y conv2 son los mayores del entrenamiento. Después, a medida que
+# la red acierta la mayoría de las imágenes, p − y se acerca a 0 en casi todas y los gradientes bajan, aunque
+# suben y bajan de un lote a otro (cada foto mide un solo lote). Se mueven más, en cada paso, los kernels con más
+# gradiente (el cambio es lr × gradiente), pero lo que cuenta al final es la suma de muchos pasos: un kernel con
+# gradientes pequeños pero siempre del mismo signo se mueve más que uno con gradientes grandes que cambian de signo.
 
 # %% 10.c
 # Respuesta modelo: ya acierta todas las de entrenamiento, pero la pérdida sigue bajando

@@ -68,6 +68,9 @@ def _(cambio):
         return "Casi: el paso va en contra del gradiente; revisa el signo."
     if _close(value, right / -LR, 0.01):
         return "Ese es el gradiente; el cambio del peso es −lr por el gradiente."
+    if _close(abs(value), abs(right), 0.2):
+        return ("Cerca, pero no igual: calcula con el valor completo de grad0[0, 0, 1, 1] (el impreso está "
+                "redondeado) y revisa el signo: el cambio es −lr por el gradiente.")
     return False
 
 
