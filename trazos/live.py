@@ -35,6 +35,7 @@ durante un paso sale de la secuencia del entrenamiento (y cambia su dropout).
 
 import collections
 import copy
+import numbers
 import threading
 import time
 import weakref
@@ -78,10 +79,10 @@ class LiveTraining:
         check_data(model, train, val)
         self.model, self.train, self.epochs = model, train, positive_int(epochs, "epochs")
         self.every = positive_int(every, "every", what=" (cada cuántos pasos se graba una foto)")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
             raise TrazosValueError(f"seed debe ser un entero (o None para partir de los pesos que ya tiene la red); "
                                    f"se recibió {seed!r}.")
-        self.seed = seed
+        self.seed = None if seed is None else int(seed)
         self._batch_size = check_batch_size(model, batch_size)
         self._optimizer_name = check_optimizer(optimizer)
         self._lr = DEFAULT_LR[optimizer] if lr is None else learning_rate(lr)
