@@ -16,6 +16,8 @@ import weakref
 
 import torch
 
+from .loop import release_freed_memory
+
 __all__ = ["CLAIM", "Control", "claim", "shutdown", "measurer", "worker"]
 
 # Red -> (weakref al) motor que la entrena en vivo. Dos motores sobre los mismos pesos harían dos
@@ -103,13 +105,17 @@ def measurer(control, engine_ref):
 def worker(control, engine_ref):
     """El bucle del hilo: espera órdenes y da pasos. Solo tiene el motor mientras da un paso."""
     torch.set_num_threads(1)  # solo para este hilo (OpenMP lo guarda por hilo): el otro núcleo, para la vista
+    trimmed = True
     while True:
         with control.cond:
+            if not control.running and not trimmed:  # en pausa o terminado: la memoria libre, al sistema
+                release_freed_memory()
+                trimmed = True
             while not control.running and not control.closed:
                 control.cond.wait()
             if control.closed:
                 return
-            control.busy = True
+            control.busy, trimmed = True, False
         engine = engine_ref()
         try:
             if engine is None:

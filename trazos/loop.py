@@ -27,7 +27,8 @@ from .models import MODELS
 from .runner import as_images, check_output, device_of, inspecting, log_probabilities, training_mode
 from .runner import loss as runner_loss
 
-__all__ = ["keep_freed_memory", "seed_everything", "pick_device", "loss_fn", "is_course_network", "train_step",
+__all__ = ["keep_freed_memory", "share_malloc_arenas", "release_freed_memory",
+           "seed_everything", "pick_device", "loss_fn", "is_course_network", "train_step",
            "train_epoch", "evaluate", "make_optimizer"]
 
 
@@ -54,7 +55,38 @@ def keep_freed_memory():
     return bool(mallopt(M_TRIM_THRESHOLD, 32 * 2**20)) and bool(mallopt(M_MMAP_THRESHOLD, 8 * 2**20))
 
 
+def share_malloc_arenas(arenas=2):
+    """En Linux, que los hilos del proceso compartan `arenas` montones de memoria en vez de uno cada uno.
+
+    glibc da a cada hilo que pide memoria su propio montón (hasta 8 por núcleo), y cada montón se queda
+    con lo que sus hilos liberan. El entrenamiento en vivo crea dos hilos por entrenamiento y otro por
+    vista: con cinco entrenamientos (el cuaderno 10) el núcleo llegaba a ~110 MB más que con un solo
+    montón (`benchmarks/memory.py`), memoria libre que nadie usaba. Vale para los montones que se creen
+    después; no cambia nada si el sistema ya lo fija (MALLOC_ARENA_MAX o GLIBC_TUNABLES). Devuelve True
+    si ha cambiado algo; en macOS y Windows no hace nada.
+    """
+    if any(name in os.environ for name in ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES")) or _ARENAS:
+        return False
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):  # no es Linux con glibc
+        return False
+    M_ARENA_MAX = -8  # de <malloc.h>
+    _ARENAS.append(arenas)
+    return bool(mallopt(M_ARENA_MAX, arenas))
+
+
+def release_freed_memory():
+    """En Linux, devolver al sistema la memoria libre de todos los montones (`malloc_trim`): la que un
+    entrenamiento en vivo ya no usa al pararse. En macOS y Windows no hace nada."""
+    try:
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
+    except (OSError, AttributeError):  # no es Linux con glibc
+        return False
+
+
 _TUNED = []  # si ya se ajustó malloc en este proceso (una vez basta)
+_ARENAS = []  # y el número de montones
 
 
 def _before_training():
