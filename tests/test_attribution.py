@@ -311,3 +311,24 @@ def test_the_attribution_explorer_works_with_a_frozen_layer_and_float64(mnist_ro
         for method in explorer.method.options:
             explorer.method.value = method
             assert explorer.message.value == "", explorer.message.value
+
+
+def test_project_is_the_pca_of_embedding_and_the_new_figures_draw():
+    """`digit_map.project` lleva cualquier matriz al plano como `embedding` (así se comparan los píxeles tal cual
+    con la red); la rejilla de Grad-CAM por capa y los trozos junto a `filter_image` se dibujan."""
+    from trazos import attribution_plots as figures
+    from trazos import digit_map
+    torch.manual_seed(0)
+    model = trazos.CNN().eval()
+    images = torch.randn(30, 1, 16, 16)
+    labels = torch.arange(30) % 10
+    digits = trazos.data.Digits((torch.rand(30, 1, 16, 16) * 255).to(torch.uint8), labels)
+    torch.testing.assert_close(digit_map.project(digit_map.features(model, digits)), trazos.embedding(model, digits))
+    assert digit_map.project(images.flatten(1)).shape == (30, 2)
+    fig = figures.plot_grad_cam_grids(model, images[0], layers=("conv1", "relu2"))
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "conv1: rejilla 16x16" in titles[0] and "relu2: rejilla 8x8,\ncasillas a 2 píxeles" in titles[1]
+    patches = trazos.top_patches(model, digits, "relu2", 3, k=4)
+    view = A.filter_image(model, "conv2", 3, steps=2)
+    assert len(figures.plot_top_patches(patches, digits, "relu2", 3, filter_view=view).axes) == 3
+    assert len(figures.plot_top_patches(patches, digits, "relu2", 3).axes) == 2

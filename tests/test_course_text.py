@@ -134,3 +134,90 @@ def test_09_chooses_by_validation_and_tests_once():
     tested = [i for i, s in enumerate(code) if "test_accuracy" in s or "evaluate(" in s and "test16" in s]
     assert tested and min(tested) > choose[0], "el test se mira después de elegir"
     assert not any("test_accuracy" in s or "test_acc" in s for s in code[:choose[0] + 1])
+
+
+# --- Las referencias cruzadas: «sección N» y «ejercicio N.M» llevan a algo que existe ---------------------
+
+SECTION_REF = re.compile(r"\b[Ss]ecci[oó]n (\d+)(?!\s+del (?:cuaderno|\d))")
+HEADING = re.compile(r"^## (\d+)\.", re.M)
+EXERCISE_REF = re.compile(r"(?<![\d.,])((?:1[01]|0?[1-9]))\.(\d{1,2})(?![\d.,]*\d)")
+
+
+def sections(path):
+    """{número de sección: índice de la celda de su título} de un cuaderno (los títulos «## N. ...»)."""
+    found = {}
+    for i, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+        if cell["cell_type"] == "markdown":
+            for m in HEADING.finditer(source(cell)):
+                found[int(m.group(1))] = i
+    return found
+
+
+def section_of(path, index):
+    """El número de la sección en la que está la celda `index` (None antes de la primera)."""
+    before = [(start, n) for n, start in sections(path).items() if start <= index]
+    return max(before)[1] if before else None
+
+
+def prose(text):
+    """El texto sin código (`...`, bloques ```), donde se escriben las referencias."""
+    return re.sub(r"```.*?```|`[^`\n]*`", " ", text, flags=re.S)
+
+
+def test_section_and_exercise_patterns():
+    assert SECTION_REF.findall("en la sección 7, la sección 6 del cuaderno 03 y Sección 2: ") == ["7", "2"]
+    found = [m.groups() for m in EXERCISE_REF.finditer("el ejercicio 6.5, el 11.2; 60.000 y 0,5; 1.234")]
+    assert found == [("6", "5"), ("11", "2")]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_section_references_resolve(path):
+    """Cada «sección N» de la prosa de un cuaderno es uno de sus títulos numerados («## N. ...»)."""
+    numbered = sections(path)
+    missing = [(m.group(0), source(c)[:60]) for c in cells(path, "markdown")
+               for m in SECTION_REF.finditer(prose(source(c))) if int(m.group(1)) not in numbered]
+    assert not missing, f"{path.name}: secciones que no existen: {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exercise_references_resolve(path):
+    """Cada «ejercicio N.M» (o «el N.M») de la prosa es un ejercicio registrado."""
+    from trazos.exercises import EXERCISES, _load_all
+    _load_all()
+    missing = [m.group(0) for c in cells(path, "markdown") for m in EXERCISE_REF.finditer(prose(source(c)))
+               if f"{int(m.group(1))}.{m.group(2)}" not in EXERCISES]
+    assert not missing, f"{path.name}: ejercicios que no existen: {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exercise_hints_point_to_their_section(path):
+    """La pista de un ejercicio que empieza por «Sección N» señala la sección donde está el ejercicio."""
+    from trazos.exercises import EXERCISES, _load_all
+    from trazos.exercises.solutions import CHECK
+    _load_all()
+    notebook = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    wrong = []
+    for i, cell in enumerate(notebook):
+        for m in CHECK.finditer(source(cell)) if cell["cell_type"] == "code" else ():
+            hint = re.match(r"Sección (\d+)\b", EXERCISES[m.group("key")].hint)
+            if hint and int(hint.group(1)) != section_of(path, i):
+                wrong.append(f"{m.group('key')}: la pista dice sección {hint.group(1)}, está en la "
+                             f"{section_of(path, i)}")
+    assert not wrong, f"{path.name}: {wrong}"
+
+
+def test_11_text_references_the_sections_where_things_are():
+    """Lo que el 11 promete «en la sección N» o «en el ejercicio 11.M» está allí."""
+    from trazos.exercises.solutions import CHECK
+    path = ROOT / "notebooks" / "11_que_mira_la_red.ipynb"
+    notebook = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    where = {m.group("key"): section_of(path, i) for i, c in enumerate(notebook) if c["cell_type"] == "code"
+             for m in CHECK.finditer(source(c))}
+    for i, cell in enumerate(notebook):
+        text = prose(source(cell)) if cell["cell_type"] == "markdown" else ""
+        for m in re.finditer(r"ejercicio (11\.\d) de la sección (\d+)", text):
+            assert where[m.group(1)] == int(m.group(2)), m.group(0)
+    code = [source(c) for c in notebook if c["cell_type"] == "code"]
+    receptive = next(i for i, c in enumerate(notebook) if "receptive_field(model, \"relu2\")" in source(c))
+    assert section_of(path, receptive) == where["11.8"]
+    assert any("grad_cam" in c and "layer=layer" in c for c in code)  # la rejilla de conv1 junto a la de conv2

@@ -146,11 +146,12 @@ with open({path!r}, "wb") as _file_for_test:
 
 
 @pytest.fixture(scope="session")
-def notebook_answers(tmp_path_factory):
-    """answers(cuaderno) -> {clave: respuestas}, ejecutando el cuaderno resuelto (una vez por cuaderno)."""
+def notebook_runs(tmp_path_factory):
+    """run(cuaderno) -> ({clave: respuestas}, celdas ejecutadas), con el cuaderno resuelto hasta su último
+    ejercicio (una vez por cuaderno y sesión)."""
     done = {}
 
-    def answers(notebook):
+    def run(notebook):
         if notebook not in done:
             filled = _filled(notebook)
             last = max(i for i, c in enumerate(filled["cells"]) if c["cell_type"] == "code"
@@ -161,10 +162,17 @@ def notebook_answers(tmp_path_factory):
             nb = nbformat.reads(json.dumps({**filled, "cells": cells}), as_version=4)
             NotebookClient(nb, timeout=600, kernel_name="python3",
                            resources={"metadata": {"path": str(notebook.parent)}}).execute()
-            done[notebook] = {k: pickle.loads(v) for k, v in pickle.loads(out.read_bytes()).items()}
+            answers = {k: pickle.loads(v) for k, v in pickle.loads(out.read_bytes()).items()}
+            done[notebook] = answers, nb.cells[1:-1]  # sin la celda que graba ni la que guarda
         return done[notebook]
 
-    return answers
+    return run
+
+
+@pytest.fixture(scope="session")
+def notebook_answers(notebook_runs):
+    """answers(cuaderno) -> {clave: respuestas}, ejecutando el cuaderno resuelto (una vez por cuaderno)."""
+    return lambda notebook: notebook_runs(notebook)[0]
 
 
 def _uses_course_model(key):
@@ -436,3 +444,85 @@ def test_a_decimal_comma_is_explained():
 def test_a_blank_is_pending_whatever_the_other_answers_are():
     assert status("1.5", np.int64(2), ...)[0] == PENDING
     assert status("1.5", ..., torch.tensor(1))[0] == PENDING
+
+
+# ---------------------------------------------------------------------------------------------
+# La respuesta no está escrita encima del ejercicio
+
+PRINTED_NUMBER = re.compile(r"(?<![\w.,])-?\d{1,3}(?:\.\d{3})+(?![\d,])|(?<![\w.,])-?\d+(?:[.,]\d+)?(?!\d)")
+REFERENCES = re.compile(r"^#+ .*$|[Ss]ecci[oó]n(?:es)? \d+|cuadernos? \d+|(?:[Ee]jercicios?|[Ee]l|[Pp]ara pensar) "
+                        r"\d+\.\w+", re.M)
+PRINTED_PAIR = re.compile(r"\(\s*(-?\d+)\s*,\s*(-?\d+)\s*\)")
+
+
+def printed_candidates(text):
+    """Los números y pares «(a, b)» de un texto, como los copiaría un estudiante: 0,075 -> 0.075; 9.930 -> 9930;
+    97,4 % también como 0.974."""
+    found = [(int(a), int(b)) for a, b in PRINTED_PAIR.findall(text)]
+    for m in PRINTED_NUMBER.finditer(text):
+        token = m.group(0)
+        value = float(token.replace(".", "")) if re.fullmatch(r"-?\d{1,3}(?:\.\d{3})+", token) else \
+            float(token.replace(",", "."))
+        found.append(value)
+        if text[m.end():m.end() + 2].strip().startswith("%"):
+            found.append(value / 100)
+    return found
+
+
+def test_printed_candidates_reads_spanish_numbers():
+    found = printed_candidates("cambian 211 de 256; eps = 0,075; 97,4 % y 9.930 parámetros; la esquina (6, 10)")
+    assert {211.0, 256.0, 0.075, 97.4, 0.974, 9930.0, (6, 10)} <= {v if isinstance(v, tuple) else round(v, 6)
+                                                                    for v in found}
+
+
+def _window_text(cells, start, end):
+    """Lo que el estudiante tiene delante entre dos ejercicios: la prosa y lo que imprimen las celdas de código
+    (sin los veredictos de los ejercicios anteriores)."""
+    parts = []
+    for cell in cells[start:end]:
+        if cell.cell_type == "markdown":  # sin títulos ni referencias («sección 8», «ejercicio 6.5», «el 03»)
+            parts.append(REFERENCES.sub(" ", cell.source))
+            continue
+        for out in cell.get("outputs", []):
+            if {"application/vnd.jupyter.widget-view+json", "image/png"} & set(out.get("data", {})):
+                continue  # un explorador o una figura: su texto («<Figure size...>») no lo lee el estudiante
+            text = out.get("text") or out.get("data", {}).get("text/plain", "")
+            text = "".join(text) if isinstance(text, list) else text
+            parts += [line for line in text.splitlines() if not line.startswith((PENDING, WRONG, RIGHT))]
+    return "\n".join(parts)
+
+
+# Los cuadernos ya revisados con esta prueba (issue 22). En los demás, lo que encuentra puede ser la respuesta
+# escrita de verdad (el 1.1, el 5.4) o una cifra que coincide sin darla (el 6.3, el 7.1): hay que leerlo uno a uno.
+REVIEWED = {"11_que_mira_la_red"}
+
+
+def _printed_params():
+    return [pytest.param(nb, id=nb.stem, marks=[] if nb.stem in REVIEWED else [pytest.mark.xfail(
+        reason="cuaderno sin revisar todavía con esta prueba (issue 22)", strict=False)])
+            for nb in sorted({nb for nb, _ in _exercise_keys()})]
+
+
+@pytest.mark.slow
+@pytest.mark.notebooks
+@pytest.mark.parametrize("notebook", _printed_params())
+def test_no_answer_is_printed_above_its_exercise(notebook, notebook_runs):
+    """Ningún número ni par que el estudiante tenga delante (la prosa y las salidas desde el ejercicio anterior)
+    es ya la respuesta: se prueba cada uno, en el lugar de cada respuesta, con la comprobación del ejercicio."""
+    answers, executed = notebook_runs(notebook)
+    checks = [(i, m.group("key")) for i, c in enumerate(executed) if c.cell_type == "code"
+              for m in CHECK.finditer(c.source)]
+    found, start = [], 0
+    for index, key in checks:
+        text = _window_text(executed, start, index)
+        start = index + 1
+        given = list(answers.get(key, ()))
+        for position, value in enumerate(given):
+            if _kind(value) not in ("number", "shape"):
+                continue
+            for line in text.splitlines():
+                for candidate in printed_candidates(line):
+                    trial = given[:position] + [candidate] + given[position + 1:]
+                    if status(key, *trial)[0] == RIGHT:
+                        found.append(f"{key}: {candidate!r} ya está escrito encima del ejercicio: «{line.strip()}»")
+    assert not found, "\n".join(sorted(set(found)))

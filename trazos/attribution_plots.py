@@ -13,13 +13,14 @@ from matplotlib.patches import Patch
 
 from . import render
 from .attribution import grad_cam, occlusion, saliency, targets_for, upsample
+from .digit_map import receptive_field
 from .errors import TrazosValueError
 from .plots import Figure
 from .runner import as_images, outputs, probabilities
 
 __all__ = ["METHODS", "CLASS_COLORS", "attribution_map", "overlay_picture", "plot_attribution", "plot_adversarial",
-           "explanation_picture", "explanation_html", "plot_explain_value", "scatter_picture", "plot_embedding",
-           "patches_picture", "field_picture", "plot_top_patches"]
+           "plot_grad_cam_grids", "explanation_picture", "explanation_html", "plot_explain_value", "scatter_picture",
+           "plot_embedding", "patches_picture", "field_picture", "plot_top_patches"]
 
 # Los métodos del explorador y de `plot_attribution`, con el nombre que lee el estudiante.
 METHODS = {
@@ -73,8 +74,25 @@ def plot_attribution(model, image, methods=tuple(METHODS), target=None, layer=No
     return fig
 
 
+def plot_grad_cam_grids(model, image, layers=("conv1", "conv2"), target=None):
+    """Grad-CAM de varias capas sobre el dígito, cada casilla agrandada sin suavizar: se ve su rejilla
+    (16x16 en conv1, 8x8 en conv2) y cuántos píxeles hay de una casilla a la siguiente."""
+    x = as_images(image, model)[:1]
+    fig = Figure(figsize=(2.6 * len(layers), 3), layout="constrained")
+    for ax, layer in zip(np.atleast_1d(fig.subplots(1, len(layers))), layers):
+        cam = grad_cam(model, x, target, layer)[0]
+        jump = receptive_field(model, layer)[1]
+        heat = cam.repeat_interleave(jump, 0).repeat_interleave(jump, 1)[:x.shape[-2], :x.shape[-1]]
+        ax.imshow(overlay_picture(x[0], heat, 1))
+        ax.set_title(f"{layer}: rejilla {cam.shape[0]}x{cam.shape[1]},\ncasillas a {jump} píxel"
+                     f"{'es' if jump > 1 else ''}", fontsize=10)
+        ax.axis("off")
+    return fig
+
+
 def plot_adversarial(original, result):
-    """El dígito, el que engaña a la red y la diferencia (la diferencia, a su propia escala: es pequeña)."""
+    """El dígito, el que engaña a la red y la diferencia, con su barra de colores (de −eps a +eps: el
+    color más fuerte es un cambio de eps, no de negro a blanco)."""
     fig = Figure(figsize=(8, 3), layout="constrained")
     axes = fig.subplots(1, 3)
     p = result.probs[result.prediction]
@@ -85,7 +103,7 @@ def plot_adversarial(original, result):
     change = (render.digit_pixels(result.image) - render.digit_pixels(original)).numpy()
     limit = float(np.abs(change).max()) or 1.0
     shown = axes[2].imshow(change, cmap=render.DIVERGING, vmin=-limit, vmax=limit)
-    axes[2].set_title(f"diferencia (como mucho ±{render.decimal(result.eps)})", fontsize=10)
+    axes[2].set_title(f"diferencia (como mucho ±{render.decimal(result.eps, 3)})", fontsize=10)
     fig.colorbar(shown, ax=axes[2], shrink=0.8)
     for ax in axes:
         ax.axis("off")
@@ -206,10 +224,13 @@ def field_picture(image, top, left, side, scale=8, color=(230, 60, 60)):
     return rgb
 
 
-def plot_top_patches(patches, digits, layer, channel):
-    """Los trozos del test que más encienden el canal, y el primero con su campo receptivo marcado."""
-    fig = Figure(figsize=(7.5, 3.6), layout="constrained")
-    left, right = fig.subplots(1, 2, width_ratios=[1.2, 1])
+def plot_top_patches(patches, digits, layer, channel, filter_view=None):
+    """Los trozos del test que más encienden el canal, y el primero con su campo receptivo marcado.
+    Con `filter_view` (de `filter_image`, el mismo canal), también la imagen sintética, al lado."""
+    views = 3 if filter_view is not None else 2
+    fig = Figure(figsize=(2.6 * views + 2.3, 3.6), layout="constrained")
+    axes = fig.subplots(1, views, width_ratios=[1.2] + [1] * (views - 1))
+    left, right = axes[0], axes[1]
     left.imshow(patches_picture(patches), cmap="gray")
     left.set_title(f"{layer}, canal {channel}: los {len(patches.indices)} trozos que más lo encienden\n"
                    f"(cada uno de {patches.side}x{patches.side} píxeles)", fontsize=10)
@@ -217,6 +238,9 @@ def plot_top_patches(patches, digits, layer, channel):
     top, lft = patches.boxes[0]
     right.imshow(field_picture(image, top, lft, patches.side))
     right.set_title(f"el primero, nº {patches.indices[0]} del test,\ncon lo que ve ese valor", fontsize=10)
-    for ax in (left, right):
+    if filter_view is not None:
+        axes[2].imshow(render.digit_pixels(filter_view).numpy(), cmap="gray", vmin=0, vmax=1)
+        axes[2].set_title(f"la imagen que más sube\nla media del canal {channel}", fontsize=10)
+    for ax in axes:
         ax.axis("off")
     return fig

@@ -23,8 +23,8 @@ from .errors import TrazosValueError
 from .models import input_side
 from .runner import as_images, keep_rng, outputs
 
-__all__ = ["features", "embedding", "separation", "embedding_epochs", "receptive_field", "Patches", "top_patches",
-           "shift", "shifted_accuracy", "similar_mlp", "shift_comparison"]
+__all__ = ["features", "embedding", "project", "separation", "embedding_epochs", "receptive_field", "Patches",
+           "top_patches", "shift", "shifted_accuracy", "similar_mlp", "shift_comparison"]
 
 
 def _images_labels(digits):
@@ -91,9 +91,15 @@ def _pca(points):
     return flat * torch.where(flat.pow(3).sum(dim=0) < 0, -1.0, 1.0)
 
 
+def project(points):
+    """Unos puntos [N, F] en el plano [N, 2] con la misma PCA que `embedding`: sirve para comparar
+    el mapa de la red con el de los píxeles tal cual (`project(digits.images.flatten(1))`)."""
+    return _pca(torch.as_tensor(points).double()).float()
+
+
 def embedding(model, digits, layer=None):
     """Cada imagen de `digits` como un punto en 2-D: [N, 2], PCA de la penúltima capa (o de `layer`)."""
-    return _pca(features(model, digits, layer).double()).float()
+    return project(features(model, digits, layer))
 
 
 def separation(points, labels):
