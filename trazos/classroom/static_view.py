@@ -1,4 +1,4 @@
-"""La vista fija de un explorador, para el sitio web (`trazos.web`): HTML sin JavaScript.
+"""La vista fija de un explorador, para el sitio web (`trazos.classroom.web`): HTML sin JavaScript.
 
 Un cuaderno ejecutado con `store_widget_state=True` guarda el estado de cada widget (imágenes
 PNG, textos, el valor de cada control). De ese estado sale aquí el HTML de cada explorador tal
@@ -9,7 +9,7 @@ como quedó al terminar el cuaderno, con sus cajas, sus imágenes y sus controle
 import html
 import json
 
-from . import render
+from .. import render
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"

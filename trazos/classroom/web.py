@@ -4,7 +4,7 @@ Construye, sin internet, un sitio HTML con todo el curso:
 
 - cada cuaderno de notebooks/ ejecutado de principio a fin en un núcleo nuevo (o tomado de una
   carpeta de copias ya ejecutadas, `--ejecutados`), con todas sus salidas y figuras;
-- cada explorador (ipywidgets/anywidget) como su vista fija (`trazos.static_view`): la que tenía al terminar de
+- cada explorador (ipywidgets/anywidget) como su vista fija (`static_view`, a su lado): la que tenía al terminar de
   ejecutarse el cuaderno, compuesta en HTML a partir del estado de sus widgets (imágenes PNG,
   textos y el valor de cada control). Sin JavaScript de widgets ni nada de fuera;
 - el glosario, la guía del profesorado y una portada que dice qué es el curso y en qué orden
@@ -28,13 +28,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import render
+from .. import render
 from .static_view import prepare_notebook, static_widget_html  # la vista fija de los exploradores
 
 __all__ = ["NOTEBOOKS", "DOCS", "execute_notebooks", "student_copy", "static_widget_html", "prepare_notebook",
            "build_site", "add_arguments", "run", "main"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 DOCS = ROOT / "docs"
 PUBLISHED_DOCS = ("glosario.md", "guia_docente.md", "publicar.md")  # la clave de respuestas se queda fuera
@@ -259,7 +259,7 @@ def _conf(repository):
         "html_last_updated_fmt": None,
         "suppress_warnings": ["mystnb.unknown_mime_type"],
     }
-    return "# Generado por trazos/web.py: no lo edites a mano.\n" + "".join(
+    return "# Generado por trazos/classroom/web.py: no lo edites a mano.\n" + "".join(
         f"{name} = {value!r}\n" for name, value in settings.items())
 
 
@@ -423,7 +423,7 @@ def run(args):
 
 
 def main(argv=None):
-    from .arguments import SpanishArgumentParser
+    from ..arguments import SpanishArgumentParser
     parser = SpanishArgumentParser(
         prog="trazos web",
         description="Construye, sin internet, el curso como sitio web estático: cada cuaderno ejecutado con sus "
