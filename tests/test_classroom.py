@@ -25,7 +25,8 @@ import torch
 from torch import nn
 
 import trazos
-from trazos import cache, classroom, cli, data, training
+from trazos import cache, cli, data, training
+from trazos.classroom import room as classroom  # el módulo: las pruebas cambian sus nombres
 
 STUDENT = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search",
            "--inh-caps", "-dac_override,-dac_read_search", "--"]

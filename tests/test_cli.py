@@ -341,7 +341,7 @@ def test_importing_changes_no_backend_and_has_no_cycle(tmp_path):
     code = (
         "import sys, matplotlib, torch\n"
         "matplotlib.use('pdf')\n"
-        "import trazos.classroom, trazos.exercises.answer_key\n"
+        "import trazos.classroom.room, trazos.classroom.web, trazos.exercises.answer_key\n"
         "assert 'trazos.cli' not in sys.modules, 'una orden importa cli'\n"
         "from trazos import cli, plots\n"
         "assert matplotlib.get_backend() == 'pdf', matplotlib.get_backend()\n"

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from trazos import web
+from trazos.classroom import web
 from trazos.exercises import PENDING, RIGHT, WRONG
 from trazos.exercises.solutions import (BLANK, exercise_keys, fill_notebook, notebook_cells, open_question_keys,
                                         read_solutions, solutions_path)

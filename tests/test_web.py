@@ -35,8 +35,8 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from test_browser import report  # noqa: F401 - la misma línea impresa aunque pytest capture la salida
-from trazos import badges, web
-from trazos.static_view import WIDGET_STATE, WIDGET_VIEW
+from trazos.classroom import badges, web
+from trazos.classroom.static_view import WIDGET_STATE, WIDGET_VIEW
 from trazos.render import decimal
 from trazos.classroom import notebook_imports
 from trazos.exercises.solutions import exercise_keys, fill_notebook, open_question_keys, read_solutions, solutions_path

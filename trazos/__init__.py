@@ -22,7 +22,11 @@ Un módulo por idea, para leer de arriba abajo:
 - `diagrams`: los dibujos de las ideas (padding, pooling, softmax).
 - `widgets`: los exploradores interactivos, uno por fichero.
 - `exercises`: el ayudante `check` de los ejercicios y los ejercicios de cada cuaderno.
+- `numbers`: los números en español (coma decimal, punto de miles).
 - `cli`: la línea de órdenes (`python -m trazos`).
+
+Lo del profesorado (preparar un aula, el servidor de la clase, el sitio web, las insignias)
+vive en el subpaquete `trazos.classroom`, que `import trazos` no carga.
 """
 
 from . import capture, data, diagrams, errors, inspection, loop, models, plots, render, runner, shapes, training  # noqa: F401

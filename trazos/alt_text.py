@@ -8,7 +8,7 @@ los títulos de sus paneles y los nombres de sus ejes. Una imagen de PIL lleva e
 
 En un cuaderno, `register` hace que IPython guarde ese texto junto al PNG de cada figura, en
 los metadatos de la salida (`{"image/png": {"alt": ...}}`, el mismo campo que usa el HTML). Así
-lo encuentra el sitio web del curso (`trazos.web`) y cualquier otra herramienta que lea el
+lo encuentra el sitio web del curso (`trazos.classroom.web`) y cualquier otra herramienta que lea el
 cuaderno ejecutado. Se registra solo al importar `trazos.plots` dentro de IPython: el PNG no
 cambia, y funciona igual con `%matplotlib inline` que sin él.
 """

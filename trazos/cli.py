@@ -4,7 +4,7 @@ La tarea principal, `entrenar`, hace lo que hacía el `main.py` original: entren
 muestra el progreso y el acierto final, y escribe todas las figuras en PNG junto con
 `metrics.json`. Es la orden por defecto: `python -m trazos --out figuras` es lo mismo que
 `python -m trazos entrenar --out figuras`. Dos órdenes más para el profesorado:
-`python -m trazos preparar` (deja lista un aula sin internet, en `classroom`) y
+`python -m trazos preparar` (deja lista un aula sin internet, en `classroom.room`) y
 `python -m trazos clave` (escribe la clave de respuestas, en `exercises.answer_key`).
 
 Cada orden es un subanalizador de argparse y vive en su propio módulo, que tiene dos funciones:
@@ -12,8 +12,8 @@ Cada orden es un subanalizador de argparse y vive en su propio módulo, que tien
 `parser.epilog`) y `run(args)` la ejecuta y devuelve el código de salida. Para añadir una
 orden, por ejemplo `web`:
 
-1. en `trazos/web.py`, `add_arguments(parser)` y `run(args)`;
-2. una línea en `COMMANDS`: `"web": ("trazos.web", "construye el sitio web estático del curso"),`.
+1. en `trazos/classroom/web.py`, `add_arguments(parser)` y `run(args)`;
+2. una línea en `COMMANDS`: `"web": ("trazos.classroom.web", "construye el sitio web estático del curso"),`.
 
 Su `--help` y sus errores de uso salen en español (`arguments.SpanishArgumentParser`), y la
 lista de órdenes de `python -m trazos --help` la incluye sola.
@@ -46,13 +46,15 @@ __all__ = ["COMMANDS", "DEFAULT", "build_parser", "parse_args", "main", "add_arg
 COMMANDS = {
     "entrenar": ("trazos.cli", "entrena una red con MNIST y guarda todas las figuras del curso en PNG "
                                "(la orden por defecto)"),
-    "preparar": ("trazos.classroom", "deja lista un aula sin internet (datos, redes entrenadas, cuadernos)"),
+    "preparar": ("trazos.classroom.room", "deja lista un aula sin internet (datos, redes entrenadas, cuadernos)"),
     "clave": ("trazos.exercises.answer_key", "escribe la clave de respuestas del profesorado"),
-    "ejecutar": ("trazos.execute", "escribe copias ejecutadas de los cuadernos, para proyectarlas en clase"),
-    "web": ("trazos.web", "construye el curso como sitio web estático, sin internet"),
+    "ejecutar": ("trazos.classroom.execute", "escribe copias ejecutadas de los cuadernos, para proyectarlas en clase"),
+    "web": ("trazos.classroom.web", "construye el curso como sitio web estático, sin internet"),
+    "servidor": ("trazos.classroom.server", "la clase en un servidor: JupyterHub, un JupyterLab por estudiante"),
     "referencia": ("trazos.reference", "rehace la red de referencia del curso que trae el paquete (para quien lo "
                                        "mantiene)"),
-    "insignias": ("trazos.badges", "pone en cada cuaderno las insignias de Colab y Binder y la celda de instalación"),
+    "insignias": ("trazos.classroom.badges",
+                  "pone en cada cuaderno las insignias de Colab y Binder y la celda de instalación"),
 }
 DEFAULT = "entrenar"  # la que se ejecuta si lo primero no es el nombre de una orden
 

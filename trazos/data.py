@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import TrazosError, TrazosTypeError, TrazosValueError
+from .numbers import integer
 
 __all__ = ["MNISTDataError", "MNIST_FILES", "MEAN", "STD", "Digits", "data_root", "cache_root", "split_validation",
            "find_mnist", "load_mnist", "normalize", "to_pixels", "batches", "examples_of", "example_index",
@@ -65,7 +66,6 @@ def cache_root(cache=None):
 
 
 def _help(root):
-    from .render import integer  # aquí y no arriba: render importa data
     files = "\n".join(f"  - {name}  ({integer(size)} bytes)" for name, (size, _) in MNIST_FILES.items())
     return (
         f"Se esperaban en la carpeta {root / 'MNIST' / 'raw'} estos cuatro ficheros:\n{files}\n"
@@ -80,7 +80,6 @@ def _check_file(path, size, md5, mtime):
     """Comprueba tamaño y md5 (una vez por fichero y sesión: `mtime` invalida la caché)."""
     actual = path.stat().st_size
     if actual != size:
-        from .render import integer  # aquí y no arriba: render importa data
         return f"{path.name}: mide {integer(actual)} bytes y debería medir {integer(size)} (¿descarga cortada?)"
     with path.open("rb") as f:  # por trozos: leer el fichero entero de una vez eran 47 MB más de pico
         digest = hashlib.file_digest(f, "md5").hexdigest()

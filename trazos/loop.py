@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from . import data, render
+from .cpu import fit_threads
 from .errors import TrazosTypeError
 from .models import MODELS
 from .runner import as_images, check_output, device_of, inspecting, log_probabilities, training_mode
@@ -93,6 +94,7 @@ def _before_training():
     """Lo que se hace al empezar a entrenar, no al importar trazos: importar no cambia nada del proceso."""
     if not _TUNED:
         _TUNED.append(keep_freed_memory())
+    fit_threads()  # los hilos que caben en la CPU de este proceso (en un servidor compartido, su parte)
 
 
 def seed_everything(seed):

@@ -23,6 +23,7 @@ from PIL import Image
 from .data import to_pixels
 from .shapes import conv_output_size
 from .errors import TrazosValueError
+from .numbers import decimal, integer, percent  # aquí se usan como render.decimal, ...
 
 __all__ = ["DIVERGING", "SEQUENTIAL", "PREDICTED", "OTHER", "RIGHT", "WRONG", "MAP_COLUMNS", "decimal", "integer",
            "percent", "hex_color",
@@ -50,21 +51,6 @@ BACKGROUND = (255, 255, 255)  # huecos entre tiles (ninguna paleta usada llega a
 # Piezas básicas: colorear, componer un mosaico y codificar en PNG.
 
 _LUTS = {}
-
-
-def decimal(value, decimals=2):
-    """Un número con coma decimal, como se escribe en español: 0.125 -> «0,12»."""
-    return f"{float(value):.{decimals}f}".replace(".", ",")
-
-
-def integer(value):
-    """Un entero con punto de miles, como se escribe en español: 421642 -> «421.642»."""
-    return f"{int(value):,}".replace(",", ".")
-
-
-def percent(fraction, decimals=1):
-    """Una fracción como porcentaje: 0.9922 -> «99,22 %»."""
-    return f"{decimal(100 * float(fraction), decimals)} %"
 
 
 def hex_color(rgb):

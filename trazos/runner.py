@@ -29,6 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .cpu import fit_threads
 from .errors import TrazosTypeError, TrazosValueError
 
 __all__ = ["NUM_CLASSES", "as_images", "device_of", "dtype_of", "to_cpu", "eval_mode", "inspecting", "training_mode",
@@ -132,7 +133,11 @@ def eval_mode(model):
 
 @contextlib.contextmanager
 def inspecting(model):
-    """Para mirar la red: modo eval y sin gradientes; al salir, cada capa vuelve a su modo."""
+    """Para mirar la red: modo eval y sin gradientes; al salir, cada capa vuelve a su modo.
+
+    La primera vez en el proceso, los hilos de PyTorch se ajustan a la CPU que de verdad tiene (`cpu`).
+    """
+    fit_threads()
     with eval_mode(model), torch.no_grad():
         yield model
 

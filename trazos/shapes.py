@@ -16,6 +16,7 @@ from .capture import capture
 from .runner import keep_rng
 from .models import input_shape
 from .errors import TrazosValueError
+from .numbers import integer
 
 __all__ = ["conv_output_size", "conv_formula", "summary", "ShapeTable", "network_shapes"]
 
@@ -58,7 +59,6 @@ class ShapeTable(list):
         return sum(row["params"] for row in self)
 
     def __str__(self):
-        from .render import integer  # aquí y no arriba: render importa shapes
         header = ("etapa", "tipo", "forma de salida", "parámetros")
         rows = [(r["name"], r["type"], "x".join(map(str, r["shape"])), integer(r["params"])) for r in self]
         rows.append(("total", "", "", integer(self.total_params)))

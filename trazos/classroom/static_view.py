@@ -1,4 +1,4 @@
-"""La vista fija de un explorador, para el sitio web (`trazos.web`): HTML sin JavaScript.
+"""La vista fija de un explorador, para el sitio web (`trazos.classroom.web`): HTML sin JavaScript.
 
 Un cuaderno ejecutado con `store_widget_state=True` guarda el estado de cada widget (imágenes
 PNG, textos, el valor de cada control). De ese estado sale aquí el HTML de cada explorador tal

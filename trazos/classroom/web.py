@@ -4,14 +4,14 @@ Construye, sin internet, un sitio HTML con todo el curso:
 
 - cada cuaderno de notebooks/ ejecutado de principio a fin en un núcleo nuevo (o tomado de una
   carpeta de copias ya ejecutadas, `--ejecutados`), con todas sus salidas y figuras;
-- cada explorador (ipywidgets/anywidget) como su vista fija (`trazos.static_view`): la que tenía al terminar de
+- cada explorador (ipywidgets/anywidget) como su vista fija (`static_view`, a su lado): la que tenía al terminar de
   ejecutarse el cuaderno, compuesta en HTML a partir del estado de sus widgets (imágenes PNG,
   textos y el valor de cada control). Sin JavaScript de widgets ni nada de fuera;
 - el glosario, cómo se publica y una portada que dice qué es el curso y en qué orden se lee.
   La guía del profesorado y la clave de respuestas NO se publican: dan las respuestas de los
   ejercicios (dónde se atascan, las preguntas de salida), y se leen en el repositorio.
 
-Después, `trazos.web_pages` retoca el HTML de Sphinx: el texto alternativo de cada figura, los
+Después, `trazos.classroom.web_pages` retoca el HTML de Sphinx: el texto alternativo de cada figura, los
 nombres accesibles en español, los iconos sin Font Awesome y el extracto de la búsqueda.
 
 La herramienta es Sphinx con myst-nb (lee los .ipynb ya ejecutados, sin volver a ejecutarlos) y
@@ -33,13 +33,14 @@ import time
 import tomllib
 from pathlib import Path
 
-from . import render, web_pages
+from .. import render
+from . import web_pages
 from .static_view import prepare_notebook, static_widget_html  # la vista fija de los exploradores
 
 __all__ = ["NOTEBOOKS", "DOCS", "execute_notebooks", "student_copy", "static_widget_html", "prepare_notebook",
            "build_site", "add_arguments", "run", "main"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 DOCS = ROOT / "docs"
 # La guía del profesorado y la clave de respuestas se quedan fuera: dan las respuestas de los ejercicios.
@@ -295,7 +296,7 @@ def _conf(repository):
         "html_last_updated_fmt": None,
         "suppress_warnings": ["mystnb.unknown_mime_type"],
     }
-    return "# Generado por trazos/web.py: no lo edites a mano.\n" + "".join(
+    return "# Generado por trazos/classroom/web.py: no lo edites a mano.\n" + "".join(
         f"{name} = {value!r}\n" for name, value in settings.items())
 
 
@@ -461,7 +462,7 @@ def run(args):
 
 
 def main(argv=None):
-    from .arguments import SpanishArgumentParser
+    from ..arguments import SpanishArgumentParser
     parser = SpanishArgumentParser(
         prog="trazos web",
         description="Construye, sin internet, el curso como sitio web estático: cada cuaderno ejecutado con sus "

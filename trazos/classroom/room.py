@@ -28,14 +28,14 @@ import sys
 import time
 from pathlib import Path
 
-from . import data, render
-from .models import MODELS
-from .training import trained_model
+from .. import data, render
+from ..models import MODELS
+from ..training import trained_model
 
 __all__ = ["notebook_imports", "training_notebooks", "kernel_problem", "run_notebook", "prepare",
            "add_arguments", "run"]
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 NAMES = {"cnn": "red compacta (16x16)", "classic": "red clásica (28x28)"}
 # Lo que dibuja los widgets en el navegador: sin estas extensiones, los exploradores salen como texto.
 FRONTENDS = {"jupyterlab_widgets": "ipywidgets en JupyterLab", "anywidget": "el lienzo de «dibuja tu dígito»"}

@@ -30,7 +30,7 @@ __all__ = ["BADGES_TAG", "INSTALL_TAG", "BRANCH", "repository_url", "install_req
            "binder_url", "badges_markdown", "install_cell_source", "ensure_course", "add_badges", "apply_badges",
            "add_arguments", "run", "main"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = ROOT / "pyproject.toml"
 NOTEBOOKS = ROOT / "notebooks"
 BADGES_TAG = "trazos-insignias"
@@ -205,7 +205,7 @@ def run(args):
 
 
 def main(argv=None):
-    from .arguments import SpanishArgumentParser
+    from ..arguments import SpanishArgumentParser
     parser = SpanishArgumentParser(
         prog="trazos insignias",
         description="Pone en cada cuaderno las insignias de Colab y Binder y la celda que instala el curso "

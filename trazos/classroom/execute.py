@@ -9,11 +9,11 @@ sus salidas. Los originales no se tocan: siguen sin salidas, con los huecos de l
 import time
 from pathlib import Path
 
-from .errors import TrazosValueError
+from ..errors import TrazosValueError
 
 __all__ = ["NOTEBOOKS", "notebook_paths", "execute_notebooks", "add_arguments", "run"]
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 TIMEOUT = 1800  # segundos por celda: el 04 o el 09 entrenan si la caché está vacía
 
 
@@ -45,7 +45,7 @@ def execute_notebooks(out, notebooks=None, progress=True, timeout=TIMEOUT, folde
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    from .render import decimal
+    from ..render import decimal
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
