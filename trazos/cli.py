@@ -50,6 +50,7 @@ COMMANDS = {
     "clave": ("trazos.exercises.answer_key", "escribe la clave de respuestas del profesorado"),
     "ejecutar": ("trazos.classroom.execute", "escribe copias ejecutadas de los cuadernos, para proyectarlas en clase"),
     "web": ("trazos.classroom.web", "construye el curso como sitio web estático, sin internet"),
+    "progreso": ("trazos.progress", "enseña tu progreso en los ejercicios: correctos, pendientes e intentos"),
     "insignias": ("trazos.classroom.badges",
                   "pone en cada cuaderno las insignias de Colab y Binder y la celda de instalación"),
 }
