@@ -176,3 +176,73 @@ def test_unacknowledged_events_are_resent_once(folder, monkeypatch):
     ids = [body["id"] for _, body in _Service.received]
     assert len(ids) == 4 and len(set(ids)) == 4
     assert sorted(ids) == sorted(e["id"] for e in progress.events())
+
+
+# ------------------------------------------------------------------ el servicio en la configuración del hub
+
+def test_service_config_registers_the_service_roles_and_the_kernels_url(tmp_path):
+    from traitlets.config import Config
+
+    from trazos.classroom import progress_service
+
+    c = Config()
+    c.JupyterHub.services = [{"name": "jupyterhub-idle-culler", "command": ["x"]}]
+    c.JupyterHub.load_roles = [{"name": "admin", "groups": ["docentes"]}]
+    c.Spawner.environment = {"TRAZOS_DATA": "/datos"}
+    progress_service.service_config(c, state=tmp_path, port=8123, admins={"jefa"})
+    service = c.JupyterHub.services[-1]
+    assert [s["name"] for s in c.JupyterHub.services] == ["jupyterhub-idle-culler", "trazos"]
+    assert service["url"] == "http://127.0.0.1:8123" and service["oauth_no_confirm"]
+    assert service["command"][-2:] == ["--base", str(tmp_path.resolve() / "progreso.sqlite")]
+    assert service["environment"] == {"TRAZOS_DOCENTES_ADMIN": "jefa"}
+    user_role = next(r for r in c.JupyterHub.load_roles if r["name"] == "user")
+    assert "access:services!service=trazos" in user_role["scopes"] and "self" in user_role["scopes"]
+    assert "access:services!service=trazos" in c.Spawner.server_token_scopes
+    assert c.Spawner.environment == {"TRAZOS_DATA": "/datos",
+                                     "TRAZOS_PROGRESO_URL": "http://127.0.0.1:8123/services/trazos/"}
+
+
+def test_delete_progress_removes_the_database(tmp_path):
+    from trazos.classroom import progress_service
+    from trazos.classroom.progress_store import Store
+
+    store = Store(str(tmp_path / progress_service.DB_NAME))
+    store.add("ana", {"id": "0" * 8 + "-0000-0000-0000-" + "0" * 12, "exercise": "1.1", "verdict": "wrong",
+                      "hint": "", "attempt": 1, "time": "2026-12-06T10:00:00+00:00", "notebook": "01"})
+    store.close()
+    assert progress_service.delete_progress(tmp_path)
+    assert not list(tmp_path.glob("progreso.sqlite*"))
+    assert progress_service.delete_progress(tmp_path) == []
+
+
+def test_store_summaries_help_list_and_csv(tmp_path):
+    import uuid
+    from datetime import datetime, timedelta, timezone
+
+    from trazos.classroom.progress_store import EventError, Store, validate
+
+    now = datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc)
+    store = Store(str(tmp_path / "p.sqlite"))
+
+    def add(user, exercise, verdict, minutes_ago, answer=None):
+        event = {"id": str(uuid.uuid4()), "exercise": exercise, "verdict": verdict, "hint": "", "attempt": 1,
+                 "time": (now - timedelta(minutes=minutes_ago)).isoformat(), "notebook": "01"}
+        if answer:
+            event["answer"] = answer
+        assert store.add(user, validate(event, {"1.1", "1.2"}))
+        return event
+
+    for minutes in (4, 3, 2):
+        add("ana", "1.1", "wrong", minutes, "int: 20")
+    add("luis", "1.1", "wrong", 30, "int: 20")
+    add("luis", "1.1", "wrong", 30, "int: 7")
+    repeated = add("luis", "1.1", "correct", 29)
+    assert not store.add("luis", repeated)  # el mismo id otra vez: nada nuevo
+    add("luis", "1.2", "pending", 1)
+    assert store.needs_help(now) == [{"user": "ana", "exercise": "1.1", "wrong": 3}]
+    first = store.exercises()[0]
+    assert first == {"exercise": "1.1", "students": 2, "correct": 1, "median_attempts": 3,
+                     "common_wrong": [{"answer": "int: 20", "count": 4}, {"answer": "int: 7", "count": 1}]}
+    assert store.csv().splitlines() == ["usuario,1.1,1.2", "ana,incorrecto,", "luis,correcto,pendiente"]
+    with pytest.raises(EventError, match="No hay ningún ejercicio"):
+        validate({**repeated, "exercise": "9.9"}, {"1.1"})

@@ -77,8 +77,9 @@ def _read_log(path):
 
 def events():
     """Todos los eventos del estudiante: los del registro y los que solo están en memoria."""
+    found = _read_log(log_path())  # sin el cerrojo: una comprobación no espera a que otro hilo lea el registro
     with _lock:
-        return _read_log(log_path()) + list(_memory)
+        return found + list(_memory)
 
 
 def describe_answer(answers):

@@ -24,7 +24,8 @@ from .shapes import conv_output_size
 from .errors import TrazosValueError
 from .numbers import decimal, integer, percent  # aquí se usan como render.decimal, ...
 
-__all__ = ["DIVERGING", "SEQUENTIAL", "PREDICTED", "OTHER", "MAP_COLUMNS", "decimal", "integer", "percent",
+__all__ = ["DIVERGING", "SEQUENTIAL", "PREDICTED", "OTHER", "RIGHT_COLOR", "WRONG_COLOR", "MAP_COLUMNS",
+           "decimal", "integer", "percent",
            "colorize", "mosaic", "to_png", "digit_pixels", "digit_picture",
            "kernel_tiles", "kernel_limits", "kernel_changes", "kernel_grid", "kernel_picture",
            "map_tiles", "maps_grid", "maps_picture", "describe_stage", "bar_colors", "probability_bars",
@@ -33,6 +34,8 @@ __all__ = ["DIVERGING", "SEQUENTIAL", "PREDICTED", "OTHER", "MAP_COLUMNS", "deci
 DIVERGING = "RdBu_r"  # pesos y respuestas con signo: rojo positivo, azul negativo, blanco cero
 SEQUENTIAL = "viridis"  # activaciones: oscuro poco, amarillo mucho
 PREDICTED, OTHER = "#1f77b4", "#b0b0b0"  # la barra del dígito predicho y las demás
+# Acierto y error (galería, página del profesorado): con blanco encima contrastan más de 4,5:1.
+RIGHT_COLOR, WRONG_COLOR = "#2a7d2a", "#b00020"
 FIRST, NEXT, CENTER = (230, 60, 60), (255, 160, 40), (31, 119, 180)  # kernel: 1.ª posición, la siguiente, centros
 PADDING, UNSEEN = (215, 215, 215), (255, 221, 170)  # ceros del padding; píxeles que no toca ningún kernel
 MAP_COLUMNS = 8  # mapas de activación por fila, en la figura y en el explorador
@@ -385,7 +388,7 @@ def gallery_html(digits, indices, probs, max_images=24):
         pred = int(p.argmax())
         image, _ = digits[i]
         src = base64.b64encode(to_png(digit_picture(image, scale=1))).decode()
-        color = "#2a7d2a" if pred == int(digits.labels[i]) else "#b00020"
+        color = RIGHT_COLOR if pred == int(digits.labels[i]) else WRONG_COLOR
         tiles.append(f"<div style='text-align:center;font-size:75%;line-height:1.25;width:84px'>"
                      f"<img src='data:image/png;base64,{src}' style='width:64px;height:64px;"
                      f"image-rendering:pixelated'><br>nº {i}<br>"

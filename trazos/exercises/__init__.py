@@ -28,7 +28,8 @@ from .. import progress, progress_sender
 from ..errors import TrazosValueError
 
 __all__ = ["Exercise", "EXERCISES", "exercise", "check", "status", "as_number", "as_integer", "as_bool",
-           "as_shape", "as_array", "integer_hint", "number_hint", "shape_hint", "PENDING", "WRONG", "RIGHT"]
+           "registered", "as_shape", "as_array", "integer_hint", "number_hint", "shape_hint",
+           "PENDING", "WRONG", "RIGHT"]
 
 # Las marcas con que empieza cada veredicto: las buscan las pruebas y la clave de respuestas.
 PENDING, WRONG, RIGHT = "⏳", "❌", "✅"
@@ -196,6 +197,13 @@ def _load_all():
     for info in pkgutil.iter_modules(__path__):
         if info.name.startswith("nb"):  # nb01.py, nb02.py...: un módulo por cuaderno
             importlib.import_module(f"{__name__}.{info.name}")
+
+
+def registered():
+    """Las claves de todos los ejercicios del curso («1.1», «1.2»…), cargando sus módulos si hace falta."""
+    if not EXERCISES:
+        _load_all()
+    return sorted(EXERCISES)
 
 
 def _blank(answer):
