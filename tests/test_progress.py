@@ -213,6 +213,7 @@ def test_delete_progress_removes_the_database(tmp_path):
     assert progress_service.delete_progress(tmp_path)
     assert not list(tmp_path.glob("progreso.sqlite*"))
     assert progress_service.delete_progress(tmp_path) == []
+    assert progress_service.delete_command(tmp_path) == 0
 
 
 def test_store_summaries_help_list_and_csv(tmp_path):

@@ -25,7 +25,7 @@ from ..errors import TrazosValueError
 from .progress_page import page_html
 from .progress_store import MAX_BODY, EventError, Store, validate
 
-__all__ = ["SERVICE", "TEACHERS", "DB_NAME", "service_config", "delete_progress", "make_app", "main"]
+__all__ = ["SERVICE", "TEACHERS", "DB_NAME", "service_config", "delete_progress", "delete_command", "make_app", "main"]
 
 SERVICE = "trazos"
 TEACHERS = "docentes"
@@ -73,6 +73,20 @@ def delete_progress(state):
             path.unlink()
             gone.append(path)
     return gone
+
+
+def delete_command(state):
+    """`python -m trazos servidor --borrar-progreso`: borra el progreso de la clase y lo dice; código de salida."""
+    try:
+        gone = delete_progress(state)
+    except OSError as error:
+        print(f"Error: no se pudo borrar el progreso de {state}: {error.strerror}. ¿Has usado sudo?", file=sys.stderr)
+        return 2
+    if gone:
+        print(f"Progreso de la clase borrado ({', '.join(str(path) for path in gone)}).")
+    else:
+        print(f"No había progreso guardado en {Path(state) / DB_NAME}.")
+    return 0
 
 
 def _course_exercises():
