@@ -7,6 +7,8 @@ ejecuta nbval (`python -m pytest --nbval-lax`).
   temporal nueva, y se pone en `os.environ`: la heredan los núcleos que arranca nbval y el
   servidor de Jupyter de la prueba del navegador. Así la red del curso se entrena como mucho
   una vez por sesión, y ninguna prueba lee ni escribe la caché de modelos del usuario.
+  Igual con el progreso de los ejercicios (TRAZOS_PROGRESO, en trazos.progress): cada `check` de
+  las pruebas y de los cuadernos se registra en esa carpeta temporal, no en la del usuario.
 - Marcas, para elegir qué se ejecuta (`-m "not slow and not notebooks and not browser"`):
   los cuadernos llevan `notebooks`; la prueba del navegador, `browser` y `slow`; las pruebas
   que entrenan una red (piden una de SLOW_FIXTURES), `slow`.
@@ -31,6 +33,8 @@ SLOW_FIXTURES = {
 
 SESSION_CACHE = pytest.StashKey[Path]()
 PREVIOUS_CACHE = pytest.StashKey[str | None]()
+PREVIOUS_PROGRESS = pytest.StashKey[str | None]()
+SESSION_PROGRESS = pytest.StashKey[Path]()
 
 
 def pytest_configure(config):
@@ -38,6 +42,9 @@ def pytest_configure(config):
     config.stash[SESSION_CACHE] = cache
     config.stash[PREVIOUS_CACHE] = os.environ.get("TRAZOS_CACHE")
     os.environ["TRAZOS_CACHE"] = str(cache)
+    config.stash[PREVIOUS_PROGRESS] = os.environ.get("TRAZOS_PROGRESO")
+    config.stash[SESSION_PROGRESS] = Path(tempfile.mkdtemp(prefix="trazos-progreso-"))
+    os.environ["TRAZOS_PROGRESO"] = str(config.stash[SESSION_PROGRESS])
 
 
 def pytest_unconfigure(config):
@@ -48,7 +55,12 @@ def pytest_unconfigure(config):
         os.environ.pop("TRAZOS_CACHE", None)
     else:
         os.environ["TRAZOS_CACHE"] = previous
+    if config.stash[PREVIOUS_PROGRESS] is None:
+        os.environ.pop("TRAZOS_PROGRESO", None)
+    else:
+        os.environ["TRAZOS_PROGRESO"] = config.stash[PREVIOUS_PROGRESS]
     shutil.rmtree(config.stash[SESSION_CACHE], ignore_errors=True)
+    shutil.rmtree(config.stash[SESSION_PROGRESS], ignore_errors=True)
 
 
 def pytest_report_header(config):

@@ -53,6 +53,7 @@ COMMANDS = {
     "servidor": ("trazos.classroom.server", "la clase en un servidor: JupyterHub, un JupyterLab por estudiante"),
     "referencia": ("trazos.reference", "rehace la red de referencia del curso que trae el paquete (para quien lo "
                                        "mantiene)"),
+    "progreso": ("trazos.progress", "enseña tu progreso en los ejercicios: correctos, pendientes e intentos"),
     "insignias": ("trazos.classroom.badges",
                   "pone en cada cuaderno las insignias de Colab y Binder y la celda de instalación"),
 }

@@ -116,7 +116,8 @@ def _shared_password_authenticator(password):
 
 
 def configure(c, *, python, notebooks, data, cache, students=None, teachers=None, cpu=None, memory=None,
-              ip="0.0.0.0", port=8000, state=".", idle_minutes=60, password=None, hub_port=None, proxy_port=None):
+              ip="0.0.0.0", port=8000, state=".", idle_minutes=60, password=None, hub_port=None, proxy_port=None,
+              progress_port=8091):
     """Configura `c` (el de un jupyterhub_config.py) para dar el curso a una clase.
 
     - `python`: el Python del entorno de los estudiantes (con trazos, PyTorch y JupyterLab). Cada
@@ -128,6 +129,7 @@ def configure(c, *, python, notebooks, data, cache, students=None, teachers=None
       `memory`: memoria para cada uno («2G»), que se anuncia al servidor (MEM_LIMIT) pero no se impone.
     - `ip`, `port`: dónde escucha la clase; `state`: la carpeta de la base de datos, la clave de
       las cookies y el pid del proxy; `idle_minutes`: cuándo se para un servidor sin uso.
+    - `progress_port`: el puerto local (127.0.0.1) del servicio `trazos`, el progreso de la clase.
     - `password`: solo para probar: todos entran con esa clave (DummyAuthenticator), y entonces la
       clase tiene que escuchar en una dirección local (127.0.0.1), nunca en la red.
     """
@@ -207,4 +209,9 @@ def configure(c, *, python, notebooks, data, cache, students=None, teachers=None
             spawner.log.info("trazos: %d cuadernos copiados a %s", len(copied), home)
 
     c.Spawner.pre_spawn_hook = prepare_home
+
+    # El progreso de la clase (el servicio `trazos`, /services/trazos/): después de lo anterior, porque
+    # añade su servicio, su rol y su variable a los que ya hay.
+    from .progress_service import service_config
+    service_config(c, state=state, port=progress_port, python=sys.executable, admins=teachers)
     return c

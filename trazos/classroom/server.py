@@ -288,6 +288,8 @@ def add_arguments(parser):
                         help="las redes entrenadas de solo lectura (por defecto: $TRAZOS_CACHE)")
     parser.add_argument("--cpu", type=float, default=None, metavar="NÚCLEOS",
                         help="núcleos para cada estudiante (por defecto, los de la máquina entre los estudiantes)")
+    parser.add_argument("--borrar-progreso", action="store_true",
+                        help="borra el progreso de los ejercicios guardado por la clase (en --carpeta) y termina")
 
 
 def _python(args):
@@ -313,6 +315,9 @@ def _warnings(options):
 
 
 def run(args):
+    if args.borrar_progreso:
+        from .progress_service import delete_command
+        return delete_command((args.carpeta or DEFAULT_STATE).resolve())
     if args.solo_config:
         path = args.solo_config.resolve() / CONFIG
         if path.exists():
@@ -373,7 +378,7 @@ def _run_test_class(args):
             return 2
         options = _options(args, state, "127.0.0.1")
         options.update(students=set(students), teachers={teacher}, password=args.clave,
-                       hub_port=free_port(), proxy_port=free_port())
+                       hub_port=free_port(), proxy_port=free_port(), progress_port=free_port())
         options.setdefault("cpu", cpu_share(len(students)))
         _warnings(options)
         config = write_config(state, **options)

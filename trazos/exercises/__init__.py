@@ -24,10 +24,12 @@ from typing import Callable
 import numpy as np
 import torch
 
+from .. import progress, progress_sender
 from ..errors import TrazosValueError
 
 __all__ = ["Exercise", "EXERCISES", "exercise", "check", "status", "as_number", "as_integer", "as_bool",
-           "as_shape", "as_array", "integer_hint", "number_hint", "shape_hint", "PENDING", "WRONG", "RIGHT"]
+           "registered", "as_shape", "as_array", "integer_hint", "number_hint", "shape_hint",
+           "PENDING", "WRONG", "RIGHT"]
 
 # Las marcas con que empieza cada veredicto: las buscan las pruebas y la clave de respuestas.
 PENDING, WRONG, RIGHT = "⏳", "❌", "✅"
@@ -197,6 +199,13 @@ def _load_all():
             importlib.import_module(f"{__name__}.{info.name}")
 
 
+def registered():
+    """Las claves de todos los ejercicios del curso («1.1», «1.2»…), cargando sus módulos si hace falta."""
+    if not EXERCISES:
+        _load_all()
+    return sorted(EXERCISES)
+
+
 def _blank(answer):
     return answer is ... or answer is None
 
@@ -239,6 +248,13 @@ def check(key, *answers):
 
     Nunca lanza un error por una respuesta equivocada ni por un hueco sin rellenar: así un
     cuaderno con ejercicios pendientes se ejecuta entero de arriba abajo.
+
+    Cada comprobación queda además registrada (`trazos.progress`: veredicto, pista, intento; de
+    una respuesta incorrecta, su tipo y valor, nunca el código) y, en el hub de la clase, se manda
+    al servicio del profesorado desde otro hilo (`trazos.progress_sender`): la celda no espera.
     """
     mark, text = status(key, *answers)
     print(f"{mark} {text}")
+    verdict = {RIGHT: "correct", WRONG: "wrong"}.get(mark, "pending")
+    hint = text.split("Pista: ", 1)[1] if verdict == "wrong" and "Pista: " in text else ""
+    progress_sender.submit(progress.record(key, verdict, hint, answers))
