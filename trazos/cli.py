@@ -51,7 +51,7 @@ COMMANDS = {
     "ejecutar": ("trazos.classroom.execute", "escribe copias ejecutadas de los cuadernos, para proyectarlas en clase"),
     "web": ("trazos.classroom.web", "construye el curso como sitio web estático, sin internet"),
     "servidor": ("trazos.classroom.server", "la clase en un servidor: JupyterHub, un JupyterLab por estudiante"),
-    "referencia": ("trazos.reference", "rehace la red de referencia del curso que trae el paquete (para quien lo "
+    "referencia": ("trazos.make_reference", "rehace la red de referencia del curso que trae el paquete (para quien lo "
                                        "mantiene)"),
     "progreso": ("trazos.progress", "enseña tu progreso en los ejercicios: correctos, pendientes e intentos"),
     "insignias": ("trazos.classroom.badges",
