@@ -498,9 +498,10 @@ REVIEWED = {"11_que_mira_la_red"}
 
 
 def _printed_params():
-    return [pytest.param(nb, id=nb.stem, marks=[] if nb.stem in REVIEWED else [pytest.mark.xfail(
-        reason="cuaderno sin revisar todavía con esta prueba (issue 22)", strict=False)])
-            for nb in sorted({nb for nb, _ in _exercise_keys()})]
+    # Solo los revisados: en los demás, probar cada cifra del texto como respuesta puede pedir a una comprobación
+    # algo enorme (con el 08, el proceso de pytest llegó a 23 GB y el sistema lo mató). Se añaden a REVIEWED de
+    # uno en uno, tras leer lo que encuentra la prueba y acotar lo que se prueba.
+    return [pytest.param(nb, id=nb.stem) for nb in sorted({nb for nb, _ in _exercise_keys()}) if nb.stem in REVIEWED]
 
 
 @pytest.mark.slow
