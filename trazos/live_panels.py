@@ -220,10 +220,19 @@ class Painter:
         return shot
 
     def _panel_probs(self, state):
-        """Las probabilidades de los dígitos del panel con los pesos `state`, en la copia `viewer`."""
-        with TRACING.reading():
-            self.viewer.load_state_dict(state)
-            return probabilities(outputs(self.viewer, self.images).float())
+        """Las probabilidades de los dígitos del panel con los pesos `state`, en la copia `viewer`.
+
+        Con un solo hilo: para 12 imágenes, repartir la cuenta entre los hilos de OpenMP cuesta más que
+        hacerla (con la CPU ocupada por el entrenamiento, el navegador y Jupyter, decenas de ms en cada ⏸).
+        """
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with TRACING.reading():
+                self.viewer.load_state_dict(state)
+                return probabilities(outputs(self.viewer, self.images).float())
+        finally:
+            torch.set_num_threads(threads)
 
     def stages(self):
         """Los pasos de la red (leídos una vez, en el hilo que crea el pintor: ver `_activations`)."""
