@@ -306,7 +306,11 @@ def maps_picture(output, cell=72, cols=MAP_COLUMNS, cmap=SEQUENTIAL):
         scale = max(4, round(cols * cell / tiles.shape[2]))
     picture = Image.fromarray(mosaic(colorize(tiles, cmap, *_map_limits(tiles)), cols=cols, scale=scale))
     strongest = int(np.nanmax(tiles.reshape(len(tiles), -1), axis=1).argmax())
-    picture.info["alt"] = (f"Mosaico de {describe}, con una sola escala de color (oscuro, poco; amarillo, mucho)"
+    # Los valores de la imagen en el texto: dos mosaicos de la misma forma (conv1 y relu1, o dos dígitos)
+    # no pueden decir lo mismo, y quien no ve la imagen sabe qué escala tiene.
+    low, high = float(np.nanmin(tiles)), float(np.nanmax(tiles))
+    picture.info["alt"] = (f"Mosaico de {describe}, con una sola escala de color (oscuro, poco; amarillo, mucho), "
+                           f"de {decimal(low)} a {decimal(high)}"
                            + (f"; el que más se enciende es el {strongest}." if len(tiles) > 1 else "."))
     return picture
 
