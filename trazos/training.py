@@ -174,8 +174,13 @@ def course_key(name, epochs=None, seed=0, root=None, limit=None):
     nombre de su fichero en la caché y la marca de la referencia (`trazos.reference`)."""
     epochs, settings = recipe(name, epochs)
     model = build_model(name)
-    return fingerprint(model, {**settings, "epochs": epochs, "seed": seed, "version": CACHE_VERSION},
-                       *course_data(model.input_size, root, limit))
+    return _course_fingerprint(model, settings, epochs, seed, course_data(model.input_size, root, limit))
+
+
+def _course_fingerprint(model, settings, epochs, seed, datasets):
+    """La huella de un entrenamiento de la red del curso: una sola cuenta para la caché y para la referencia,
+    así que las dos nunca pueden separarse."""
+    return fingerprint(model, {**settings, "epochs": epochs, "seed": seed, "version": CACHE_VERSION}, *datasets)
 
 
 def trained_model(name="cnn", epochs=None, seed=0, cache=None, root=None, limit=None, progress=True,
@@ -202,12 +207,11 @@ def trained_model(name="cnn", epochs=None, seed=0, cache=None, root=None, limit=
 
 
 def _trained_model(name, epochs, seed, cache, root, limit, progress, retrain, reference):
-    default_epochs, settings = recipe(name)
+    default_epochs, _ = recipe(name)
     epochs, settings = recipe(name, epochs)
     model = build_model(name)
     train_data, val_data, test_data = course_data(model.input_size, root, limit)
-    key = fingerprint(model, {**settings, "epochs": epochs, "seed": seed, "version": CACHE_VERSION},
-                      train_data, val_data, test_data)
+    key = _course_fingerprint(model, settings, epochs, seed, (train_data, val_data, test_data))
     if reference and not retrain and (epochs, seed, limit) == (default_epochs, 0, None):
         found = load_reference(name, model, epochs, key)
         if found is not None:
