@@ -23,13 +23,15 @@ Un módulo por idea, para leer de arriba abajo:
 - `widgets`: los exploradores interactivos, uno por fichero.
 - `exercises`: el ayudante `check` de los ejercicios y los ejercicios de cada cuaderno.
 - `numbers`: los números en español (coma decimal, punto de miles).
+- `lean`: lo que un núcleo no carga sin GPU (Triton, 75 MB por estudiante).
+- `malloc`: la memoria que glibc guarda mientras se entrena, y devuelve al terminar.
 - `cli`: la línea de órdenes (`python -m trazos`).
 
 Lo del profesorado (preparar un aula, el servidor de la clase, el sitio web, las insignias)
 vive en el subpaquete `trazos.classroom`, que `import trazos` no carga.
 """
 
-from . import capture, data, diagrams, errors, inspection, loop, models, plots, render, runner, shapes, training  # noqa: F401
+from . import capture, data, diagrams, errors, inspection, lean, loop, models, plots, render, runner, shapes, training  # noqa: F401
 from .data import MNISTDataError, batches, examples_of, load_mnist, prepare_image, split_validation
 from .errors import TrazosError
 from .inspection import (activations, confusion_matrix, kernel_history, most_confused, per_class_accuracy, predict,
@@ -44,3 +46,6 @@ from .digit_map import embedding, embedding_epochs, receptive_field, separation,
 from .training import evaluate, pick_device, seed_everything, train, train_run, trained_model
 
 __version__ = "0.2.0"
+
+# Antes de que algo importe torch._dynamo (lo hace el primer optimizer.step()), que cargaría Triton.
+lean.skip_triton()
