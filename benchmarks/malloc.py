@@ -1,6 +1,6 @@
-"""Una época de la red clásica con y sin los umbrales de malloc que fija `trazos.training` (Linux).
+"""Una época de la red clásica con y sin los umbrales de malloc que fija `trazos.malloc` (Linux).
 
-`trazos.training.keep_freed_memory` pide a glibc que no devuelva al sistema, en cada paso, la
+`trazos.malloc.kept_while_training` pide a glibc, mientras se entrena, que no devuelva al sistema la
 memoria de las activaciones. Este script entrena una época de la red clásica (28x28, la
 receta del curso) en dos procesos nuevos: uno como lo deja trazos y otro con glibc por
 defecto (se le pasa GLIBC_TUNABLES con un valor neutro, y trazos respeta lo que fija el

@@ -444,9 +444,10 @@ def test_saved_runs_are_readable_by_others_like_any_new_file(tmp_path):
 
 def test_keep_freed_memory_respects_the_system(monkeypatch):
     """Si el sistema ya fija los umbrales de malloc, no los toca."""
+    from trazos import malloc
     for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES"):
         monkeypatch.setenv(name, "1")
-        assert train_module.keep_freed_memory() is False
+        assert malloc.keep_freed_memory() is False and malloc.return_freed_memory() is False
         monkeypatch.delenv(name)
 
 

@@ -47,7 +47,7 @@ from .errors import TrazosError, TrazosRuntimeError, TrazosValueError
 from .live_setup import (DEFAULT_LR, OPTIMIZERS, check_batch_size, check_data, check_optimizer, first_batch,
                          fresh_weights, make_live_optimizer, small_data)
 from .live_threads import CLAIM, Control, claim, measurer, shutdown, worker
-from .loop import share_malloc_arenas
+from .malloc import steady_memory
 from .models import conv_layers
 from .runner import device_of, dtype_of, keep_rng, log_probabilities, outputs, probabilities, training_mode
 from .training import train_step
@@ -93,7 +93,7 @@ class LiveTraining:
         self.layers = conv_layers(model)
         self.control = Control()
         self.superseded = None  # quien avisar si otro entrenamiento de la misma red para este (el explorador)
-        share_malloc_arenas()  # los hilos de cada entrenamiento no se quedan cada uno con su memoria libre
+        steady_memory()  # sus hilos no se quedan con la memoria que sueltan (trazos.malloc)
         with CLAIM:  # hasta que arrancan los hilos, nadie más crea un entrenamiento: uno por red
             claim(model, self)
             self._probe = copy.deepcopy(model)  # la copia con la que se miden las fotos, en el hilo de medir

@@ -16,7 +16,7 @@ import weakref
 
 import torch
 
-from .loop import release_freed_memory
+from .malloc import release_freed_memory
 
 __all__ = ["CLAIM", "Control", "claim", "shutdown", "measurer", "worker"]
 

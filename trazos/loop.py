@@ -14,8 +14,6 @@ de memoria y el modo de cada capa.
 """
 
 import contextlib
-import ctypes
-import os
 import random
 
 import torch
@@ -24,76 +22,17 @@ import torch.nn.functional as F
 from . import data, render
 from .cpu import fit_threads
 from .errors import TrazosTypeError
+from .malloc import kept_while_training
 from .models import MODELS
 from .runner import as_images, check_output, device_of, inspecting, log_probabilities, training_mode
 from .runner import loss as runner_loss
 
-__all__ = ["keep_freed_memory", "share_malloc_arenas", "release_freed_memory",
-           "seed_everything", "pick_device", "loss_fn", "is_course_network", "train_step",
+__all__ = ["seed_everything", "pick_device", "loss_fn", "is_course_network", "train_step",
            "train_epoch", "evaluate", "make_optimizer"]
-
-
-def keep_freed_memory():
-    """En Linux, que el proceso guarde la memoria que libera cada paso de entrenamiento, en vez de devolverla.
-
-    glibc devuelve al sistema la memoria libre del final del montón en cuanto pasa de un umbral
-    que ajusta solo, según los bloques grandes que ha ido liberando; si el umbral queda bajo,
-    cada paso vuelve a pedir al sistema (y a poner a cero) las páginas de las activaciones que
-    acaba de soltar. Fijarlo en 32 MB, con los bloques de hasta 8 MB servidos del montón, hace
-    una época de la red clásica un 25 % más rápida (de 21 s a 15,5 s, medido) sin cambiar el
-    pico de memoria de los cuadernos (`benchmarks/memory.py`). Es lo que hace la guía de
-    rendimiento de PyTorch con jemalloc o tcmalloc, sin instalar nada. Si el sistema ya fija
-    esos valores (MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_THRESHOLD_ o GLIBC_TUNABLES), se respetan.
-    Devuelve True si ha cambiado algo; en macOS y Windows no hace nada.
-    """
-    if any(name in os.environ for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES")):
-        return False
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):  # no es Linux con glibc
-        return False
-    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # de <malloc.h>
-    return bool(mallopt(M_TRIM_THRESHOLD, 32 * 2**20)) and bool(mallopt(M_MMAP_THRESHOLD, 8 * 2**20))
-
-
-def share_malloc_arenas(arenas=2):
-    """En Linux, que los hilos del proceso compartan `arenas` montones de memoria en vez de uno cada uno.
-
-    glibc da a cada hilo que pide memoria su propio montón (hasta 8 por núcleo), y cada montón se queda
-    con lo que sus hilos liberan. El entrenamiento en vivo crea dos hilos por entrenamiento y otro por
-    vista: con cinco entrenamientos (el cuaderno 10) el núcleo llegaba a ~110 MB más que con un solo
-    montón (`benchmarks/memory.py`), memoria libre que nadie usaba. Vale para los montones que se creen
-    después; no cambia nada si el sistema ya lo fija (MALLOC_ARENA_MAX o GLIBC_TUNABLES). Devuelve True
-    si ha cambiado algo; en macOS y Windows no hace nada.
-    """
-    if any(name in os.environ for name in ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES")) or _ARENAS:
-        return False
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):  # no es Linux con glibc
-        return False
-    M_ARENA_MAX = -8  # de <malloc.h>
-    _ARENAS.append(arenas)
-    return bool(mallopt(M_ARENA_MAX, arenas))
-
-
-def release_freed_memory():
-    """En Linux, devolver al sistema la memoria libre de todos los montones (`malloc_trim`): la que un
-    entrenamiento en vivo ya no usa al pararse. En macOS y Windows no hace nada."""
-    try:
-        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
-    except (OSError, AttributeError):  # no es Linux con glibc
-        return False
-
-
-_TUNED = []  # si ya se ajustó malloc en este proceso (una vez basta)
-_ARENAS = []  # y el número de montones
 
 
 def _before_training():
     """Lo que se hace al empezar a entrenar, no al importar trazos: importar no cambia nada del proceso."""
-    if not _TUNED:
-        _TUNED.append(keep_freed_memory())
     fit_threads()  # los hilos que caben en la CPU de este proceso (en un servidor compartido, su parte)
 
 
@@ -199,7 +138,7 @@ def train_epoch(model, digits, optimizer, scheduler=None, batch_size=128, genera
     device = torch.device(device) if device else device_of(model)
     layout = _input_format(model)
     total_loss, correct, seen = 0.0, 0, 0
-    with training_mode(model):
+    with training_mode(model), kept_while_training():
         for images, labels in data.batches(digits, batch_size, shuffle=True, generator=generator):
             if len(labels) == 1 and seen:
                 continue  # un último lote de 1 imagen: BatchNorm en modo train no puede normalizarlo
@@ -215,15 +154,28 @@ def train_epoch(model, digits, optimizer, scheduler=None, batch_size=128, genera
     return total_loss / seen, correct / seen
 
 
-def evaluate(model, digits, batch_size=256, device=None):
+EVAL_PIXELS = 256 * 16 * 16  # un lote de evaluación: 256 imágenes de 16x16, o las que quepan si son más grandes
+
+
+def eval_batch_size(side):
+    """Imágenes por lote al evaluar imágenes de `side` x `side`: 256 de 16x16 y, si son más grandes, menos
+    (una potencia de 2), para que las activaciones de un lote ocupen lo mismo. Con 28x28 son 64: la red de
+    32 canales del cuaderno 09 pasaba de unos 20 MB a más de 70 por lote con 256, y no iba más deprisa."""
+    fits = max(1, EVAL_PIXELS // (int(side) * int(side)))
+    return max(16, min(256, 2 ** (fits.bit_length() - 1)))
+
+
+def evaluate(model, digits, batch_size=None, device=None):
     """Pérdida media y acierto del modelo sobre `digits`, en modo eval y sin tocar los pesos.
 
-    La red vuelve con el dispositivo, el formato de memoria y el modo que tenía. Lotes de 256,
-    como en `predict`: más grandes no van más rápido y ocupan más memoria.
+    La red vuelve con el dispositivo, el formato de memoria y el modo que tenía. Lotes de 256
+    imágenes de 16x16, como en `predict` (más grandes no van más deprisa y ocupan más memoria), y
+    de menos si las imágenes son más grandes (`eval_batch_size`).
     """
     if not (hasattr(digits, "pixels") and hasattr(digits, "labels")):
         raise TrazosTypeError(f"evaluate necesita unos Digits (trazos.load_mnist(...)), con imágenes y etiquetas; "
                               f"se recibió {type(digits).__name__}.")
+    batch_size = batch_size or eval_batch_size(digits.pixels.shape[-1])
     device = torch.device(device) if device else device_of(model)
     total_loss, correct = 0.0, 0
     with _lent(model, device, fast=is_course_network(model)), inspecting(model):

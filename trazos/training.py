@@ -21,15 +21,16 @@ from .cache import fingerprint, load_run, save_atomic, save_run
 from .checks import check_network
 from .errors import TrazosValueError
 # El bucle vive en `loop`; sus funciones se importan también desde aquí (trazos.training.train_epoch).
-from .loop import (_before_training, _input_format, _lent, evaluate, is_course_network, keep_freed_memory, loss_fn,
+from .loop import (_before_training, _input_format, _lent, evaluate, is_course_network, loss_fn,
                    make_optimizer, pick_device, seed_everything, train_epoch, train_step)
+from .malloc import kept_while_training
 from .models import MODELS, build_model
 from .reference import load_reference, reference_file
 from .runner import keep_rng
 
 __all__ = ["RECIPE", "VALIDATION", "recipe", "seed_everything", "pick_device", "loss_fn", "is_course_network",
            "train_step", "train_epoch", "evaluate", "train", "make_optimizer", "save_atomic", "Run", "course_data",
-           "trained_model", "course_key", "train_run", "keep_freed_memory"]
+           "trained_model", "course_key", "train_run"]
 
 # Receta de cada modelo: épocas, tamaño de lote, tasa máxima de OneCycle y weight decay de AdamW.
 # La referencia del curso (semilla 0, trazos/reference_runs): la compacta llega a 99,19 % en test y la clásica a
@@ -74,7 +75,7 @@ def train(model, train_data, val_data, epochs=5, batch_size=256, max_lr=0.02, we
     _before_training()
     seed_everything(seed)
     device = torch.device(device) if device else pick_device()
-    with _lent(model, device, fast=is_course_network(model)):
+    with _lent(model, device, fast=is_course_network(model)), kept_while_training():
         check_network(model, train_data[:2][0].to(device, memory_format=_input_format(model)))
         return _train_epochs(model, train_data, val_data, epochs, batch_size, max_lr, weight_decay, seed, device,
                              progress)
