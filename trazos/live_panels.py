@@ -100,7 +100,7 @@ def curves_picture(timeline, now=None, width=520, height=190):
     tested = [a for _, a in accuracy[1][0] if a is not None]
     ends = f"de {render.decimal(finite[0])} a {render.decimal(finite[-1])}" if finite else "sin valores finitos"
     image.info["alt"] = (f"Curvas de pérdida y de acierto hasta el paso {last}: la pérdida va {ends}"  # trazos.alt_text
-                         + (f" y el acierto en test llega a {render.percent(tested[-1])}." if tested else "."))
+                         + (f" y el acierto en validación llega a {render.percent(tested[-1])}." if tested else "."))
     return image
 
 
