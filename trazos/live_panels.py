@@ -93,7 +93,7 @@ def curves_picture(timeline, now=None, width=520, height=190):
     accuracy = [([(s["step"], s["train_acc"]) for s in timeline], TRAIN),
                 ([(s["step"], s.get("val_acc")) for s in timeline], VAL)]
     _plot(draw, (half + 40, 22, width - 8, down), accuracy, 1.0, "acierto", now, last, percent=True)
-    x = half + 40
+    x = 34  # bajo los dos gráficos (los dos tienen las dos líneas); bajo el de la derecha, no cabía entera
     for text, color in (("— entrenamiento", TRAIN), ("— validación (imágenes fijas)", VAL)):
         draw.text((x, height - 13), text, fill=color, font=font(10))
         x += draw.textlength(text, font=font(10)) + 12  # cada una donde acaba la anterior
