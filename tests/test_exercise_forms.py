@@ -482,8 +482,8 @@ def test_printed_candidates_reads_spanish_numbers():
 
 
 def _window_text(cells, start, end):
-    """Lo que el estudiante tiene delante entre dos ejercicios: la prosa, los comentarios del código y lo que
-    imprimen las celdas (sin los veredictos de los ejercicios anteriores)."""
+    """Lo que el estudiante tiene delante entre dos ejercicios: la prosa, los comentarios del código, lo que
+    imprimen las celdas y el texto alternativo de sus figuras (sin los veredictos de los ejercicios anteriores)."""
     parts = []
     for cell in cells[start:end]:
         if cell.cell_type == "markdown":  # sin títulos ni referencias («sección 8», «ejercicio 6.5», «el 03»)
@@ -491,6 +491,8 @@ def _window_text(cells, start, end):
             continue
         parts += [REFERENCES.sub(" ", line.split("#", 1)[1]) for line in cell.source.splitlines() if "#" in line]
         for out in cell.get("outputs", []):
+            # De una figura, su texto alternativo (lo que lee un lector de pantalla; repite sus títulos)
+            parts.append(out.get("metadata", {}).get("image/png", {}).get("alt", ""))
             if {"application/vnd.jupyter.widget-view+json", "image/png"} & set(out.get("data", {})):
                 continue  # un explorador o una figura: su texto («<Figure size...>») no lo lee el estudiante
             text = out.get("text") or out.get("data", {}).get("text/plain", "")
@@ -526,18 +528,23 @@ def test_worth_trying_bounds_the_candidates():
 # {ejercicio: [(la línea donde aparecen, por qué no dan la respuesta)]}. Solo esas líneas: la misma cifra escrita
 # en otro sitio vuelve a contar.
 COINCIDENCES = {
-    "2.1": [(r"\(6, |\[6, |\b6 (?:primeras|filas)",
+    "2.1": [(r"\(6, |\[6, |\b6 (?:primeras|filas|dígitos)",
              "la segunda respuesta, cuántas sumas, es el número de filas (6) o el de columnas (10), y el cuaderno "
              "enseña los dos a propósito: lo que se pregunta es cuál de los dos (la primera respuesta)")],
     "6.3": [(r"la 0, la 1 y la 15", "son números de columna (las que fallan), no una cuenta de ventanas")],
     "7.1": [(r"confundidos con \(dígito: veces\)", "el 8 es un dígito, una clave del diccionario de la fila del 7")],
-    "8.1": [(r"pesos de conv1 en cada época: \(", "el 3 de la forma es el lado del kernel (3x3)"),
+    "8.1": [(r"pesos de conv1 en cada época: \(|kernels de 3x3", "el 3 es el lado de los kernels (3x3)"),
             (r"distancia a los pesos iniciales / la final",
              "es lo recorrido desde el principio, no lo que falta hasta el final (lo que pide el 8.1): con ella se "
              "elegiría otra época")],
-    "8.2": [(r"2p|2·", "el 2 de 2p (un padding por cada lado) y de las cuentas de ejemplo de la fórmula")],
-    "10.4": [(r"paso \d+|pasos? grabad", "los pasos grabados (uno cada 20) se nombran al dibujar la curva: la "
-                                          "respuesta es uno de ellos por fuerza; lo que se pregunta es cuál"),
+    "8.2": [(r"2p|2·|stride 2", "el 2 de 2p (un padding por cada lado), de las cuentas de ejemplo de la fórmula y "
+                                "del stride del dibujo de ejemplo")],
+    "10.4": [(r"paso \d+: \d+", "la lista de los pasos grabados (uno cada 20): la respuesta es uno de ellos por "
+                              "fuerza; lo que se pregunta es cuál"),
+             (r"La mitad del panel", "el paso en que la mitad del panel está en verde: otra medida, que en alguna "
+                                     "máquina cae en el mismo paso (el entrenamiento es local)"),
+             (r"\b160\b", "el último paso grabado, fijado por el código (10 + 150 pasos): si en una máquina el acierto "
+                          "pasa del 80 % solo al final, la respuesta es ese"),
              (r"^80 %", "el umbral de la pregunta; que coincida con el paso depende de la máquina (el entrenamiento "
                         "es local)")],
 }
