@@ -26,7 +26,7 @@ fc = nn.Linear(800, 10)  # conv1 ⌊(16 + 4 − 3) / 1⌋ + 1 = 18, pool1 9, con
 # que sale de flatten: 64 · 7 · 7 = 3136. Lo que más reduce es llegar a fc1 con mapas más
 # pequeños: otro max pooling tras pool2 deja 64 · 3 · 3 = 576 entradas y fc1 pasa de 401.536 a
 # 73.856 parámetros; una media global de cada canal (nn.AdaptiveAvgPool2d(1)) deja 64 entradas
-# y 8.320 parámetros. Bajar las neuronas de fc1 (ejercicio 3.4) también ayuda, pero solo divide
+# y 8320 parámetros. Bajar las neuronas de fc1 (ejercicio 3.4) también ayuda, pero solo divide
 # entre 2 al pasar de 128 a 64; reducir el lado de los mapas divide por su área (49 → 9 → 1).
 # Las convoluciones son baratas porque comparten el kernel en todas las posiciones; la capa
 # lineal tiene un peso por cada número que le llega.

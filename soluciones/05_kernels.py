@@ -39,7 +39,8 @@ desviacion = (1 / (3 * 64 * 3 * 3)) ** 0.5
 
 # %% 5.4
 responses = (after.conv1.weight[:, 0] * pattern).sum(dim=(1, 2)) + after.conv1.bias  # los 16 kernels a la vez
-kernel_mas_fuerte = int(responses.argmax())  # el 9 en la red del curso (semilla 0); el 12, opuesto, da negativo
+respuesta_maxima = responses.max().item()  # 3,17 en la red del curso, la del kernel 9 (línea vertical); el 12,
+# la línea vertical al revés, da la más negativa (−3,15), y sin los sesgos la más alta sería 3,37
 
 # %% 5.c
 # Respuesta modelo: el 0 es un óvalo cerrado: tiene bordes en todas las orientaciones (verticales a los lados,

@@ -18,8 +18,8 @@ cambio = float(-lr * grad0[0, 0, 1, 1])
 # mueven los pesos; las fáciles, ya aprendidas, casi no cuentan.
 
 # %% 10.3
-# ∂L/∂z_0 = p_0 − 1, porque 0 es la clase correcta.
-derivada = float(torch.softmax(torch.tensor(LOGITS), dim=0)[0] - 1)
+# ∂L/∂z_1 = p_1 − 1, porque ahora 1 es la clase correcta (p no cambia: solo depende de los logits).
+derivada = float(torch.softmax(torch.tensor(LOGITS), dim=0)[1] - 1)
 
 # %% 10.4
 # La primera foto de la timeline con más de un 80 % de acierto en validación.

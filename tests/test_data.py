@@ -387,7 +387,7 @@ def test_truncated_file(tmp_path, mnist_root, no_network):
     with pytest.raises(MNISTDataError) as info:
         load_mnist(train=False, root=tmp_path)  # download=True: aun así no intenta descargar
     message = str(info.value)
-    assert "train-labels-idx1-ubyte" in message and "1.000 bytes" in message
+    assert "train-labels-idx1-ubyte" in message and "1000 bytes" in message
     for name in set(MNIST_FILES) - {"train-labels-idx1-ubyte"}:
         assert name not in message  # solo nombra el fichero dañado
     assert no_network == []

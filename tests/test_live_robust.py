@@ -130,6 +130,27 @@ def test_step_zero_records_the_first_batch_gradients_and_the_validation_keys(tin
         engine.close()
 
 
+def test_what_the_explorer_shows_names_the_held_out_images_validation(tiny):
+    """Las imágenes fijas son de validación: ningún texto del explorador (estado, títulos, textos alternativos de
+    los paneles) las llama «test», que en el curso es la medida final, una sola vez (issue 22)."""
+    import re
+    train, val = tiny
+    explorer = widgets.training_explorer(trazos.CNN(), train, val, epochs=1, batch_size=16, every=2, val_size=20)
+    try:
+        explorer.step(2)
+        explorer.show(len(explorer.timeline) - 1)
+        frame = explorer.painter.frame(None)
+        pictures = explorer.painter.pictures(frame, explorer.layer.value, 0, explorer.stage.value)
+        texts = [explorer.status.value] + [title for title, _ in pictures.values()] + \
+            [picture.info.get("alt", "") for _, picture in pictures.values()] + \
+            [t.value for t in explorer.titles.values()]
+        assert not [t for t in texts if re.search(r"\btest\b", t)]
+        assert "validación" in explorer.status.value
+        assert any("validación" in t for t in texts[1:])  # la matriz de confusión y las curvas lo dicen
+    finally:
+        explorer.close()
+
+
 class Breakable(nn.Module):
     """Una red que falla cuando se le pide: en el paso de entrenamiento o al medir (en eval)."""
 

@@ -109,7 +109,7 @@ def test_summary_of_the_compact_cnn():
     assert rows["flatten"]["shape"] == (512,)
     text = str(table)
     assert "forma de salida" in text and "parámetros" in text
-    assert "9.930" in text.splitlines()[-1]
+    assert "9930" in text.splitlines()[-1]  # cuatro cifras, sin punto (render.integer)
 
 
 def test_summary_of_a_students_sequential():

@@ -6,7 +6,7 @@
   para verlo sobre la imagen.
 - `adversarial`: el cambio más pequeño, casi invisible, que hace que la red lea otro dígito.
 - `class_image` y `filter_image`: la imagen que más puntúa un dígito, o que más enciende un filtro.
-- `explain_value`: de dónde sale un valor de una convolución: ventana por kernel, más el bias.
+- `explain_value`: de dónde sale un valor de una convolución: ventana por kernel, más el sesgo.
 
 Sirven para cualquier red (también la de un estudiante, termine en logits, `log_softmax` o
 `softmax`): como en Captum, se explica «lo que devuelve la red». Las imágenes entran por
@@ -340,7 +340,7 @@ def filter_image(model, layer, channel, steps=200, side=None):
 
 @dataclass
 class ValueExplanation:
-    """Un valor de una convolución, desglosado: ventana x kernel, sumados, más el bias."""
+    """Un valor de una convolución, desglosado: ventana x kernel, sumados, más el sesgo."""
 
     layer: str
     channel: int

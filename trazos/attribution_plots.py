@@ -135,7 +135,7 @@ def _numbers(values):
 
 
 def explanation_html(explanation):
-    """El desglose en texto: la suma de productos, el bias y el valor que calculó la red (y, con un solo
+    """El desglose en texto: la suma de productos, el sesgo y el valor que calculó la red (y, con un solo
     canal de entrada, los nueve números de la ventana, del kernel y de sus productos)."""
     e = explanation
     channels, k = e.window.shape[0], e.window.shape[1] * e.window.shape[2]
@@ -143,7 +143,7 @@ def explanation_html(explanation):
              f"{e.top} y la columna {e.left} de su entrada"
              + (f" ({int(e.padding.sum())} casillas caen en el padding, ceros)" if e.padding.any() else "") + ".<br>"
              f"suma de {channels} × {k} = {channels * k} productos = {render.decimal(e.total, 4)}; "
-             f"+ bias {render.decimal(e.bias, 4)} = <b class='valor'>{render.decimal(e.value, 4)}</b>; "
+             f"+ sesgo {render.decimal(e.bias, 4)} = <b class='valor'>{render.decimal(e.value, 4)}</b>; "
              f"la red calculó <b>{render.decimal(e.actual, 4)}</b>."]
     if channels == 1:
         cells = [("ventana", e.window[0]), ("kernel", e.kernel[0]), ("productos", e.products[0])]
@@ -161,7 +161,7 @@ def plot_explain_value(explanation, channels=8):
     ax.imshow(picture)
     ax.axis("off")
     ax.set_title(f"{e.layer}[{e.channel}, {e.row}, {e.col}]: ventana · kernel · productos\n"
-                 f"suma {render.decimal(e.total, 3)} + bias {render.decimal(e.bias, 3)} = "
+                 f"suma {render.decimal(e.total, 3)} + sesgo {render.decimal(e.bias, 3)} = "
                  f"{render.decimal(e.value, 3)} (la red: {render.decimal(e.actual, 3)})", fontsize=10)
     return fig
 

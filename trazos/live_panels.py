@@ -93,14 +93,14 @@ def curves_picture(timeline, now=None, width=520, height=190):
     accuracy = [([(s["step"], s["train_acc"]) for s in timeline], TRAIN),
                 ([(s["step"], s.get("val_acc")) for s in timeline], VAL)]
     _plot(draw, (half + 40, 22, width - 8, down), accuracy, 1.0, "acierto", now, last, percent=True)
-    x = half + 40
+    x = 34  # bajo los dos gráficos (los dos tienen las dos líneas); bajo el de la derecha, no cabía entera
     for text, color in (("— entrenamiento", TRAIN), ("— validación (imágenes fijas)", VAL)):
         draw.text((x, height - 13), text, fill=color, font=font(10))
         x += draw.textlength(text, font=font(10)) + 12  # cada una donde acaba la anterior
     tested = [a for _, a in accuracy[1][0] if a is not None]
     ends = f"de {render.decimal(finite[0])} a {render.decimal(finite[-1])}" if finite else "sin valores finitos"
     image.info["alt"] = (f"Curvas de pérdida y de acierto hasta el paso {last}: la pérdida va {ends}"  # trazos.alt_text
-                         + (f" y el acierto en test llega a {render.percent(tested[-1])}." if tested else "."))
+                         + (f" y el acierto en validación llega a {render.percent(tested[-1])}." if tested else "."))
     return image
 
 

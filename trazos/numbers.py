@@ -1,4 +1,4 @@
-"""Los números como se escriben en español: coma decimal y punto de miles, con una sola regla.
+"""Los números como se escriben en español: coma decimal y punto de miles (desde cinco cifras), con una sola regla.
 
 Un módulo hoja (no importa nada de trazos): `data` y `shapes` escriben sus mensajes con él sin
 importar `render`, que los importa a ellos. `render` los vuelve a ofrecer (`render.decimal`, ...).
@@ -13,8 +13,10 @@ def decimal(value, decimals=2):
 
 
 def integer(value):
-    """Un entero con punto de miles, como se escribe en español: 421642 -> «421.642»."""
-    return f"{int(value):,}".replace(",", ".")
+    """Un entero como se escribe en español: punto de miles a partir de cinco cifras, 421642 -> «421.642»; con
+    cuatro, sin punto, 9930 -> «9930» (la regla de la RAE, la misma que sigue la prosa de los cuadernos)."""
+    n = int(value)
+    return str(n) if abs(n) < 10000 else f"{n:,}".replace(",", ".")
 
 
 def percent(fraction, decimals=1):

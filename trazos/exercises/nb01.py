@@ -3,7 +3,9 @@
 Cada comprobación pregunta a PyTorch (`F.conv2d` y `F.max_pool2d` sobre una imagen de ceros), como
 las celdas del cuaderno, y las pistas señalan la parte de la fórmula ⌊(n + 2p − k) / s⌋ + 1 que falla.
 Con funciones y pesos de ceros, y no con capas nuevas, comprobar no gasta números aleatorios: las
-celdas siguientes del cuaderno dan lo mismo con el ejercicio hecho o sin hacer.
+celdas siguientes del cuaderno dan lo mismo con el ejercicio hecho o sin hacer. Los tensores son del
+dispositivo "meta" (solo forma, sin datos): un padding de 10.000 escrito por error daría una imagen de
+decenas de GB; así se calcula su lado sin reservar nada.
 """
 
 import torch
@@ -11,15 +13,18 @@ import torch.nn.functional as F
 
 from . import as_integer, as_number, exercise, integer_hint
 
+META = torch.device("meta")
+
+
 def _conv_side(n, kernel_size, padding=0, stride=1):
     """Lado de la salida de una convolución de PyTorch sobre una imagen de n x n."""
-    image, kernel = torch.zeros(1, 1, n, n), torch.zeros(1, 1, kernel_size, kernel_size)
+    image, kernel = torch.zeros(1, 1, n, n, device=META), torch.zeros(1, 1, kernel_size, kernel_size, device=META)
     return F.conv2d(image, kernel, padding=padding, stride=stride).shape[-1]
 
 
 def _pooled_side(n, times):
     """Lado de una imagen de n x n tras `times` max pooling de 2x2 con stride 2."""
-    x = torch.zeros(1, 1, n, n)
+    x = torch.zeros(1, 1, n, n, device=META)
     for _ in range(times):
         x = F.max_pool2d(x, 2, 2)
     return x.shape[-1]

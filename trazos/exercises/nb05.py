@@ -1,5 +1,5 @@
 """Ejercicios del cuaderno 05_kernels.ipynb: la forma de los pesos de conv2, un kernel que detecta
-un trazo horizontal, el tamaño de los pesos iniciales y qué kernel aprendido responde a un patrón."""
+un trazo horizontal, el tamaño de los pesos iniciales y cuánto responde un kernel aprendido a un patrón."""
 
 import torch
 import torch.nn.functional as F
@@ -8,9 +8,10 @@ from torch import nn
 from ..data import MEAN, STD
 from ..models import CNN
 from ..training import trained_model
-from . import as_array, as_integer, as_number, as_shape, exercise, integer_hint, number_hint, shape_hint
+from . import as_array, as_number, as_shape, exercise, number_hint, shape_hint
 
 SIDE, LINE = 9, 4  # las imágenes de prueba del ejercicio 5.2: 9x9, con el trazo en la fila (o columna) 4
+CLOSE_54 = 0.005  # ejercicio 5.4: vale con dos decimales (la más alta es 3,17; la más negativa, −3,15)
 
 
 def stroke_images():
@@ -115,20 +116,28 @@ def _(desviacion):
     return close(right)
 
 
-@exercise("5.4", "¿Qué kernel aprendido de conv1 responde más a una línea vertical clara?",
+@exercise("5.4", "¿Cuánto vale la respuesta más alta de los kernels aprendidos de conv1 a una línea vertical clara?",
           "Calcula la respuesta de los 16 kernels sobre el patrón, como en la sección 2: la suma de peso × píxel "
-          "más el sesgo de cada filtro; luego busca la mayor (la más positiva).")
-def _(kernel):
-    if as_integer(kernel) is None:  # también el tensor de responses.argmax() o un np.int64
-        return integer_hint(kernel, "el número de un kernel de conv1, un entero del 0 al 15", example="3")
-    kernel = as_integer(kernel)
-    if not 0 <= kernel < 16:
-        return "La respuesta es el número de un kernel de conv1: un entero del 0 al 15."
+          "más el sesgo de cada filtro; luego quédate con la mayor (la más positiva), su valor.")
+def _(respuesta):
+    value = as_number(respuesta)  # también el tensor de responses.max() o un np.float32
+    if value is None:
+        return number_hint(respuesta, "un número, el valor de la respuesta más alta", example="0.5")
     with torch.random.fork_rng():  # cargar la red crea una nueva (sortea pesos): sin tocar el generador del cuaderno
         conv1 = trained_model("cnn", progress=False).model.conv1  # la red del curso, de la caché, como en el cuaderno
     with torch.no_grad():
-        patch = vertical_line_patch()
-        responses = (conv1.weight[:, 0] * patch).sum(dim=(1, 2)) + conv1.bias
-    if kernel == int(responses.abs().argmax()) and responses[kernel] < 0:
-        return "Ese kernel da la respuesta más grande en valor absoluto, pero negativa: buscas la más positiva."
-    return bool(responses[kernel] >= responses.max() - 1e-6)
+        products = (conv1.weight[:, 0] * vertical_line_patch()).sum(dim=(1, 2))
+        responses = products + conv1.bias
+
+    def close(x):  # dos decimales bastan; la más negativa, en valor absoluto, está a 0,03
+        return abs(value - float(x)) <= CLOSE_54
+
+    if close(responses.max()):
+        return True
+    if value == int(responses.argmax()):
+        return "Ese es el número del kernel (lo que da argmax); se pide su respuesta, el valor (max)."
+    if close(products.max()):
+        return "Falta el sesgo: la respuesta de cada filtro es la suma de peso × píxel más su sesgo."
+    if close(responses.min()) or close(-responses.min()):
+        return "Esa es la respuesta más negativa (la de la línea vertical al revés): se pide la más positiva."
+    return False

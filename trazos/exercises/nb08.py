@@ -53,7 +53,10 @@ def _(padding):
         return integer_hint(padding, "un número entero de píxeles de padding", example="4")
     if p is None or p < 0:
         return "El padding es un número entero de píxeles, 0 o más."
-    from ..shapes import network_shapes
+    from ..shapes import conv_output_size, network_shapes
+    if conv_output_size(16, 5, p, 1) > 16:  # antes de construir la red: con p = 10.000, sus mapas ocuparían GB
+        return ("Con ese padding la primera convolución ya agranda el lado (de 16 a "
+                f"{conv_output_size(16, 5, p, 1)}): sobran filas de ceros. Busca el p que lo deja igual.")
     table, warning = network_shapes(16, kernel_size=5, padding=p, stride=1)
     if table is not None and warning is None:
         return True

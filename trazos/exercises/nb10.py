@@ -12,6 +12,7 @@ from . import as_number, as_integer, exercise
 LR = 0.1  # la tasa del paso a mano (sección 2)
 WEIGHT = (0, 0, 1, 1)  # conv1.weight[0, 0, 1, 1]: el centro del primer kernel
 LOGITS = (2.0, 1.0, 0.0, -1.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0)  # sección 3; la clase correcta es la 0
+ASKED_CLASS = 1  # ejercicio 10.3: la derivada si la clase correcta fuera esta (la de la celda es la 0)
 TARGET = 0.8  # ejercicio 10.4: el acierto en validación que hay que pasar
 
 
@@ -66,28 +67,35 @@ def _(cambio):
         return True
     if _close(value, -right, 0.01):
         return "Casi: el paso va en contra del gradiente; revisa el signo."
-    if _close(value, right / -LR, 0.01):
-        return "Ese es el gradiente; el cambio del peso es −lr por el gradiente."
+    if _close(abs(value), abs(right / LR), 0.2):  # también redondeado (0.0005) o con el signo cambiado
+        return "Eso es el gradiente (o casi); el cambio del peso es −lr por el gradiente."
     if _close(abs(value), abs(right), 0.2):
         return ("Cerca, pero no igual: calcula con el valor completo de grad0[0, 0, 1, 1] (el impreso está "
                 "redondeado) y revisa el signo: el cambio es −lr por el gradiente.")
+    if value != 0 and 0.1 <= abs(value / right) <= 10:
+        return ("Del orden correcto, pero no es: el cambio es −lr × grad0[0, 0, 1, 1], con lr = 0,1 (la de la "
+                "celda) y el gradiente de ese peso, el centro del primer kernel, no el de otro.")
     return False
 
 
-@exercise("10.3", "Para los logits de la sección 3 (clase correcta 0), ¿cuánto vale la derivada de la pérdida "
-                  "respecto al logit 0?",
+@exercise("10.3", f"Para los logits de la sección 3, si la clase correcta fuera la {ASKED_CLASS}, ¿cuánto valdría la "
+                  f"derivada de la pérdida respecto al logit {ASKED_CLASS}?",
           "Sección 3: la derivada de la entropía cruzada respecto a los logits es p − y: la probabilidad de "
-          "softmax menos 1 en la clase correcta (y 0 en las demás).")
+          "softmax menos 1 en la clase correcta (y 0 en las demás). Cambiar la clase correcta cambia y, no p.")
 def _(derivada):
     value = as_number(derivada)
     if value is None:
-        return "La respuesta es un número: la derivada respecto al logit de la clase 0."
+        return f"La respuesta es un número: la derivada respecto al logit de la clase {ASKED_CLASS}."
     p = torch.softmax(torch.tensor(LOGITS), dim=0)
-    right = float(p[0]) - 1
+    right = float(p[ASKED_CLASS]) - 1
     if abs(value - right) <= 1e-3:
         return True
-    if abs(value - float(p[0])) <= 1e-3:
-        return "Esa es la probabilidad p₀; falta restar y₀ = 1, porque 0 es la clase correcta."
+    if abs(value - float(p[ASKED_CLASS])) <= 1e-3:
+        return (f"Esa es la probabilidad de la clase {ASKED_CLASS}; falta restar y = 1, porque ahora es la "
+                "clase correcta.")
+    if abs(value - (float(p[0]) - 1)) <= 1e-3:
+        return (f"Esa es la derivada respecto al logit 0 con la clase correcta 0, la de la celda de arriba; ahora "
+                f"la correcta es la {ASKED_CLASS}: cambia y, no p.")
     return False
 
 

@@ -1,7 +1,7 @@
 """Explorador de activaciones: elige paso, dígito y ejemplo, y mira qué ve la red en cada paso.
 
 En un paso de convolución, los deslizadores canal, fila y columna eligen un valor de sus mapas, y
-se ve de dónde sale (`attribution.explain_value`): la ventana de la entrada por el kernel, más el bias."""
+se ve de dónde sale (`attribution.explain_value`): la ventana de la entrada por el kernel, más el sesgo."""
 
 import ipywidgets as widgets
 
@@ -54,7 +54,7 @@ def activation_explorer(model=None, digits=None):
                       (title, "trazos-title"), (picture, "trazos-input"), (caption, "trazos-caption"),
                       (maps, "trazos-maps")]:
         part.add_class(css)
-    # Un valor de un mapa de convolución y su desglose (qué ventana, qué kernel, qué bias).
+    # Un valor de un mapa de convolución y su desglose (qué ventana, qué kernel, qué sesgo).
     small = dict(layout=widgets.Layout(width="260px"))
     channel = widgets.IntSlider(value=0, min=0, max=0, description="canal", **small)
     row = widgets.IntSlider(value=0, min=0, max=0, description="fila", **small)
