@@ -112,6 +112,17 @@ class Student:
         return self.session.request(method, urljoin(base, path.lstrip("/")), headers=self._headers(), timeout=60,
                                     allow_redirects=False, **kwargs)
 
+    def request_token(self, note, scopes=None, expires_in=None):
+        """Un token de la API del hub a su nombre, como el botón «Request new API token» de /hub/token:
+        la misma petición de esa página, con su sesión y la protección XSRF del hub. Sin `scopes`,
+        el token puede lo mismo que él; `expires_in`, en segundos (sin él, no caduca)."""
+        body = {"note": note, "expires_in": expires_in, **({"scopes": list(scopes)} if scopes else {})}
+        answer = self.session.post(urljoin(self.url, f"hub/api/users/{self.name}/tokens"), json=body, timeout=60,
+                                   headers={"X-XSRFToken": self._cookie("_xsrf", "/hub") or ""})
+        if answer.status_code != 201:
+            raise HubError(f"{self.name} no pudo pedir un token (HTTP {answer.status_code})")
+        return answer.json()["token"]
+
     def stop(self):
         """Para su servidor (como «Stop My Server»)."""
         xsrf = self._cookie("_xsrf", "/hub") or ""
