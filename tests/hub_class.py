@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -80,28 +81,42 @@ class Class:
              "--puerto", str(self.port), "--python", str(STUDENT_PYTHON)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=shared)
         self.lines, self.said = queue.Queue(), []
-        threading.Thread(target=lambda: [self.lines.put(line) for line in self.process.stdout], daemon=True).start()
+        threading.Thread(target=self._read, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.port}/"
+        deadline = time.monotonic() + READY_TIMEOUT
         while True:
             try:
-                line = self.lines.get(timeout=READY_TIMEOUT)
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 self.stop()
                 pytest.fail(f"La clase no estuvo lista en {READY_TIMEOUT} s:\n{''.join(self.said)}")
+            if line is None:  # terminó antes de estar lista: se dice enseguida, con lo que dijo
+                pytest.fail(f"La orden terminó (código {self.process.wait()}) antes de estar lista:\n"
+                            f"{''.join(self.said)}")
             self.said.append(line)
             if line.startswith("La clase está lista en"):
                 assert self.url in line
                 break
-            if self.process.poll() is not None and self.lines.empty():
-                pytest.fail(f"La orden terminó antes de estar lista:\n{''.join(self.said)}")
         self.names = [f"alumno{i}" for i in range(1, students + 1)] + [TEACHER]
         self.uids = [pwd.getpwnam(name).pw_uid for name in self.names]
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put(None)  # la orden cerró su salida
+
+    def _more(self, timeout):
+        line = self.lines.get(timeout=timeout)
+        if line is not None:
+            self.said.append(line)
+        return line
 
     @property
     def state(self):
         """La carpeta del estado de la clase: la del registro, que la orden anuncia justo después de estar lista."""
         while not any("registro: " in line for line in self.said):
-            self.said.append(self.lines.get(timeout=60))
+            if self._more(timeout=60) is None:
+                raise RuntimeError("La orden terminó sin decir dónde está su registro:\n" + "".join(self.said))
         line = next(line for line in self.said if "registro: " in line)
         return Path(line.split("registro: ")[1].split(";")[0]).parent
 
@@ -110,7 +125,7 @@ class Class:
             self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=180)
         while not self.lines.empty():
-            self.said.append(self.lines.get())
+            self._more(timeout=1)
         return self.process.returncode
 
 

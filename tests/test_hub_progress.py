@@ -141,6 +141,9 @@ def test_students_checks_in_their_kernels_reach_the_teachers_json(classroom, ker
     checks(kernels["alumno2"], ("1.1", "28"), ("1.4", "3"))
     assert rows(classroom, teacher) == {("alumno1", "1.1"): ("correct", 2), ("alumno1", "1.2"): ("pending", 0),
                                         ("alumno2", "1.1"): ("wrong", 1), ("alumno2", "1.4"): ("correct", 1)}
+    # Lo que pinta la página lleva además el cuaderno: el de la sesión de Jupyter (JPY_SESSION_NAME).
+    board = as_teacher(classroom, teacher, "api/board")
+    assert {r["notebook"] for r in board["progress"] if r["user"] in STUDENTS} == {NOTEBOOK}
 
     summary = {e["exercise"]: e for e in as_teacher(classroom, teacher, "api/exercises")}
     first = summary["1.1"]

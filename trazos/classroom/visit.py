@@ -136,8 +136,9 @@ class Student:
         """Abre un kernel (si `path`, una sesión de ese cuaderno) y espera a que responda; devuelve los segundos."""
         start = time.perf_counter()
         if path:
-            answer = self.api("POST", "api/sessions", json={"path": path, "type": "notebook", "name": "",
-                                                            "kernel": {"name": name}})
+            # Como JupyterLab: el nombre del cuaderno también (Jupyter Server lo pone en JPY_SESSION_NAME).
+            answer = self.api("POST", "api/sessions", json={"path": path, "type": "notebook",
+                                                            "name": path.rsplit("/", 1)[-1], "kernel": {"name": name}})
             kernel = answer.json().get("kernel") if answer.ok else None
         else:
             answer = self.api("POST", "api/kernels", json={"name": name})
