@@ -18,6 +18,16 @@ sin límite), dividido entre lo que tardaron juntos. Los tiempos no cuentan las 
 
     sudo python benchmarks/aula.py --cuadernos 08 04 --alumnos 1 2 4 8
     sudo python benchmarks/aula.py --cuadernos 08 --alumnos 8 --limites con   # solo con el límite
+    sudo python benchmarks/aula.py --cuadernos --rafaga 30 50                 # solo la ráfaga
+
+Al final, la ráfaga de una clase contra el servicio de progreso del hub (`trazos`, el que recibe
+lo que registra cada `check`): --rafaga N E (por defecto 30 estudiantes x 50 eventos; 0 0 la
+omite). En una clase nueva, la docente pide un token como en /hub/token; con él crea N usuarios
+del hub (sin servidor: solo mandan eventos) y un token de cada uno con el permiso del servicio,
+como el del núcleo de un estudiante; todos mandan sus E eventos a la vez, con un POST por evento
+a la dirección a la que los manda el núcleo (`progress_burst`, la misma ráfaga que la prueba de
+tests/test_progress_hub.py). Imprime la latencia de cada envío (mediana, p95, máximo), lo que
+tardó la ráfaga entera y cuántos eventos guardó el servicio (tienen que ser N x E, una vez cada uno).
 
 Necesita lo mismo que `trazos servidor --prueba` (root, configurable-http-proxy y el entorno de los
 estudiantes de scripts/entorno_aula.sh) y las redes del curso ya entrenadas en una carpeta que los
@@ -36,11 +46,12 @@ import threading
 import time
 from pathlib import Path
 
+import requests
 from memory import PEAK, WATCH  # el mismo reloj de memoria que benchmarks/memory.py
 
 from trazos.classroom.hub import cpu_share, threads_for
 from trazos.classroom.server import free_port
-from trazos.classroom.visit import Student
+from trazos.classroom.visit import Student, progress_burst
 from trazos.render import decimal
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -175,22 +186,63 @@ def report(result, alone):
         print(f"    error: {error}", flush=True)
 
 
+def run_burst(students, events, args):
+    """La ráfaga de `students` x `events` contra el servicio de progreso de una clase nueva; la imprime."""
+    hub = Hub(1, None, args.python, args.datos, args.modelos)
+    try:
+        teacher = Student(hub.url, "docente", PASSWORD)
+        teacher.login()
+        auth = {"Authorization": f"token {teacher.request_token('banco de medidas: la ráfaga', expires_in=3600)}"}
+
+        def api(method, path, **options):
+            answer = requests.request(method, f"{hub.url}hub/api/{path}", headers=auth, timeout=60, **options)
+            answer.raise_for_status()
+            return answer.json()
+
+        names = [f"rafaga{i:02d}" for i in range(students)]
+        api("POST", "users", json={"usernames": names})
+        tokens = [api("POST", f"users/{name}/tokens", json={"scopes": ["access:services!service=trazos"],
+                                                             "note": "banco de medidas"})["token"] for name in names]
+        model = api("GET", "services/trazos")
+        service = model["url"].rstrip("/") + model["prefix"]  # la dirección de TRAZOS_PROGRESO_URL del núcleo
+        start = time.perf_counter()
+        latencies, failures = progress_burst(service, tokens, events)
+        wall = time.perf_counter() - start
+        rows = requests.get(f"{hub.url}services/trazos/api/progress", headers=auth, timeout=60).json()
+        stored = sum(row["attempts"] for row in rows if row["user"] in names)
+    finally:
+        hub.stop()
+    median, p95, worst = (1000 * v for v in quantiles(latencies))
+    print(f"\nServicio de progreso: {students} estudiantes x {events} eventos a la vez, en {decimal(wall, 1)} s "
+          f"({decimal(len(latencies) / wall, 0)} eventos/s); latencia de cada envío: mediana {decimal(median, 0)} ms, "
+          f"p95 {decimal(p95, 0)} ms, máximo {decimal(worst, 0)} ms; guardados {stored} de {students * events}; "
+          f"fallos: {len(failures)}", flush=True)
+    for status, body in failures[:5]:
+        print(f"    fallo: HTTP {status} {body[:200]}", flush=True)
+    return {"students": students, "events": events, "wall": wall, "latencies": latencies, "stored": stored,
+            "failures": failures}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Una clase simulada contra un JupyterHub de verdad.")
     parser.add_argument("--alumnos", type=int, nargs="+", default=[1, 2, 4, 8])
-    parser.add_argument("--cuadernos", nargs="+", default=["08", "04"])
+    parser.add_argument("--cuadernos", nargs="*", default=["08", "04"], help="sin ninguno, solo la ráfaga")
     parser.add_argument("--limites", nargs="+", choices=["con", "sin"], default=["con", "sin"])
     parser.add_argument("--pausa", type=float, default=1.0, help="segundos de lectura entre celdas (por defecto 1)")
     parser.add_argument("--python", type=Path, default=None, help="el Python de los estudiantes")
     parser.add_argument("--datos", type=Path, default=os.environ.get("TRAZOS_DATA"))
     parser.add_argument("--modelos", type=Path, default=os.environ.get("TRAZOS_CACHE"))
+    parser.add_argument("--rafaga", type=int, nargs=2, default=[30, 50], metavar=("ALUMNOS", "EVENTOS"),
+                        help="la ráfaga contra el servicio de progreso (por defecto 30 x 50; 0 0, ninguna)")
     parser.add_argument("--json", type=Path, default=None, help="guarda aquí todos los tiempos")
     args = parser.parse_args(argv)
-    print(f"{len(os.sched_getaffinity(0))} núcleos; pausa de lectura {decimal(args.pausa, 1)} s; tiempos en s "
-          "(mediana/p95/máx), memoria en MiB (pico / privada / bibliotecas, el peor kernel)")
-    print("| cuaderno | alumnos | límite (hilos) | entrar | servidor | kernel | celdas | control | memoria | "
-          "terminan | s juntos | alumnos/min | eficiencia |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"{len(os.sched_getaffinity(0))} núcleos", flush=True)
+    if args.cuadernos:
+        print(f"Pausa de lectura {decimal(args.pausa, 1)} s; tiempos en s (mediana/p95/máx), memoria en MiB "
+              "(pico / privada / bibliotecas, el peor kernel)")
+        print("| cuaderno | alumnos | límite (hilos) | entrar | servidor | kernel | celdas | control | memoria | "
+              "terminan | s juntos | alumnos/min | eficiencia |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     results = []
     for notebook in args.cuadernos:
         notebook = notebook.zfill(2)
@@ -202,6 +254,8 @@ def main(argv=None):
                     alone = result["wall"]
                 results.append(result)
                 report(result, alone)
+    if all(args.rafaga):
+        results.append(run_burst(*args.rafaga, args))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False))
 

@@ -5,12 +5,18 @@
   ahí. Solo la piden las pruebas que leen MNIST; las demás no necesitan datos. Sin datos y sin
   conexión, esas pruebas fallan con el mensaje de la biblioteca, que dice qué falta y qué hacer.
 - La caché de modelos: la pone para toda la sesión conftest.py de la raíz (TRAZOS_CACHE temporal).
-- Lo caro se hace una vez por sesión: leer MNIST y un entrenamiento diminuto.
+- Lo caro se hace una vez por sesión: leer MNIST, un entrenamiento diminuto y la clase de prueba
+  en un JupyterHub (tests/hub_class.py), que comparten test_hub.py y test_hub_progress.py.
 """
 
+import shutil
+
+import hub_class
 import pytest
+from test_browser import skip_or_fail
 
 from trazos import data
+from trazos.classroom.visit import Student
 from trazos.training import trained_model
 
 # Un entrenamiento diminuto pero útil: 3000 imágenes, 1 época (unos segundos en CPU).
@@ -57,3 +63,39 @@ def tiny_run(mnist_root, tmp_path_factory):
     cache = tmp_path_factory.mktemp("tiny-run")
     return trained_model("cnn", epochs=TINY_EPOCHS, limit=TINY_LIMIT, cache=cache, root=mnist_root,
                          progress=False)
+
+
+# ------------------------------------------------------------------ la clase de prueba en un JupyterHub
+
+@pytest.fixture(scope="session")
+def shared(mnist_root):
+    """Las carpetas de datos y redes de la clase de prueba (tests/hub_class.py)."""
+    folder = hub_class.shared_folders(mnist_root)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def classroom(shared):
+    """`python -m trazos servidor --prueba` con tres estudiantes y una docente: una sola clase por sesión."""
+    if problem := hub_class.missing():
+        skip_or_fail(problem)
+    running = hub_class.Class(shared, students=hub_class.CLASS_SIZE)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def students(classroom):
+    """Los dos estudiantes que se comparan, dentro y con su servidor arrancado."""
+    people = [Student(classroom.url, name, hub_class.PASSWORD) for name in hub_class.STUDENTS]
+    for person in people:
+        person.login()
+        person.spawn()
+    yield people
+    for person in people:
+        person.close()
+
+
+def pytest_collection_modifyitems(items):
+    hub_class.stop_test_last(items)

@@ -6,6 +6,8 @@
 - Cada sesión de los recorridos suma sus 90 minutos sin huecos; cada fila «NN (en clase)» dura lo que
   la guía da a ese cuaderno en clase, y lo que va para casa completa su tiempo a solas.
 - La sesión de 90 minutos pasa por el 05 y no promete dibujar en el 06.
+- La sección del progreso de la clase nombra las direcciones del servicio, sus claves y los números
+  de la página (cada cuántos segundos, cuándo alguien necesita ayuda) que usa el código.
 """
 
 import json
@@ -103,3 +105,18 @@ def test_guide_documents_the_execute_command():
 
 def test_teaching_plan_comes_before_the_setup():
     assert GUIDE.index("## Los cuadernos, uno a uno") < GUIDE.index("## Recorridos") < GUIDE.index("## Apéndice A")
+
+
+def test_guide_tells_the_teacher_how_to_read_the_class_progress():
+    """La sección del progreso nombra lo que sirve el servicio y los números de la página, los del código."""
+    from trazos.classroom import progress_page, progress_service, progress_store
+
+    text = section("#### El progreso de la clase, en directo")
+    for path in ("/services/trazos/", "api/progress", "api/exercises", "api/progress.csv", "api/mine", "/hub/token",
+                 "access:services!service=trazos", "--borrar-progreso", progress_service.DB_NAME):
+        assert path in text, path
+    for key in (*progress_service.PUBLIC_FIELDS, "students", "correct", "median_attempts", "common_wrong"):
+        assert f"`{key}`" in text, key
+    assert f"cada {progress_page.POLL_SECONDS} segundos" in text
+    assert f"{progress_store.HELP_WRONG} respuestas incorrectas o más" in text
+    assert f"últimos {progress_store.HELP_MINUTES} minutos" in text

@@ -11,38 +11,27 @@
 
 Lo que necesitan (root, useradd, configurable-http-proxy y el entorno de los estudiantes, que crea
 `sudo bash scripts/entorno_aula.sh`; otro con TRAZOS_AULA_PYTHON): sin eso se saltan diciendo qué
-falta, salvo en CI, donde fallan.
+falta, salvo en CI, donde fallan. La clase es la de tests/hub_class.py, una por sesión, que
+comparte test_hub_progress.py (el progreso de los ejercicios en esa misma clase): la prueba que
+la para va siempre detrás de la última que la usa (lo ordena tests/conftest.py).
 """
 
 import json
 import os
 import pwd
-import queue
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import threading
 from pathlib import Path
 
 import pytest
+from hub_class import CLASS_SIZE, PASSWORD, STUDENTS
 from traitlets.config import Config
 
-from test_browser import browser, chromium, run_all, skip_or_fail, src, wait_change, wait_text  # noqa: F401
-from trazos import data
+from test_browser import browser, chromium, run_all, src, wait_change, wait_text  # noqa: F401
 from trazos.classroom import hub as hub_config
 from trazos.classroom import server
 from trazos.classroom.room import NOTEBOOKS
 from trazos.classroom.visit import Student
 from trazos.errors import TrazosValueError
-from trazos.training import trained_model
-
-STUDENT_PYTHON = Path(os.environ.get("TRAZOS_AULA_PYTHON", "/opt/trazos-aula/bin/python"))
-PASSWORD = "clave-de-prueba"
-STUDENTS = ("alumno1", "alumno2")  # los dos que se comparan; alumno3 es el del navegador
-CLASS_SIZE = 3
-READY_TIMEOUT = 180  # s hasta que la orden dice que la clase está lista
 
 TRAIN_CELL = """
 import os, torch, trazos
@@ -145,98 +134,8 @@ def test_copy_course_never_overwrites_nor_follows_links(tmp_path):
 
 
 # ------------------------------------------------------------------ con root: una clase de verdad
-
-def missing():
-    """Qué falta en esta máquina para levantar una clase de prueba, o None."""
-    if os.geteuid() != 0:
-        return "La clase de prueba crea usuarios del sistema: hace falta ser root."
-    for tool in ("useradd", "userdel", "configurable-http-proxy"):
-        if shutil.which(tool) is None:
-            return f"Falta {tool} (sudo bash scripts/entorno_aula.sh lo instala)."
-    if not STUDENT_PYTHON.is_file():
-        return (f"Falta el entorno de los estudiantes, {STUDENT_PYTHON}: créalo con "
-                "«sudo bash scripts/entorno_aula.sh» (u otro, con TRAZOS_AULA_PYTHON).")
-    return None
-
-
-@pytest.fixture(scope="module")
-def shared(mnist_root):
-    """Datos y redes compartidos, como los deja `trazos preparar`: de root y de solo lectura para los demás."""
-    folder = Path(tempfile.mkdtemp(prefix="trazos-compartido-"))
-    (folder / "datos" / "MNIST").mkdir(parents=True)
-    shutil.copytree(Path(mnist_root) / "MNIST" / "raw", folder / "datos" / "MNIST" / "raw")
-    models = folder / "modelos"
-    # La red del curso, la que carga el 08: entrenada una vez por sesión (si test_browser.py ya la
-    # pidió, está en la caché) y copiada, con lo demás de la caché de la sesión, a la carpeta compartida.
-    # TRAZOS_AULA_MODELOS: una carpeta de redes ya preparada (`trazos preparar`), para no entrenar.
-    prepared = os.environ.get("TRAZOS_AULA_MODELOS")
-    if not prepared:
-        trained_model("cnn", root=mnist_root, progress=False)
-    shutil.copytree(prepared or data.cache_root(), models, ignore=shutil.ignore_patterns("*.tmp"))
-    for place in (folder / "datos", models):
-        (place / "leeme.txt").write_text("compartido\n")
-    subprocess.run(["chmod", "-R", "u+rwX,go=rX", str(folder)], check=True)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-class Class:
-    """La orden `trazos servidor --prueba` en marcha: su proceso, su dirección y lo que va diciendo."""
-
-    def __init__(self, shared, students):
-        self.port = server.free_port()
-        env = {**os.environ, "TRAZOS_DATA": str(shared / "datos"), "TRAZOS_CACHE": str(shared / "modelos")}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "trazos", "servidor", "--prueba", "--alumnos", str(students), "--clave", PASSWORD,
-             "--puerto", str(self.port), "--python", str(STUDENT_PYTHON)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=shared)
-        self.lines, self.said = queue.Queue(), []
-        threading.Thread(target=lambda: [self.lines.put(line) for line in self.process.stdout], daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        while True:
-            try:
-                line = self.lines.get(timeout=READY_TIMEOUT)
-            except queue.Empty:
-                self.stop()
-                pytest.fail(f"La clase no estuvo lista en {READY_TIMEOUT} s:\n{''.join(self.said)}")
-            self.said.append(line)
-            if line.startswith("La clase está lista en"):
-                assert self.url in line
-                break
-            if self.process.poll() is not None and self.lines.empty():
-                pytest.fail(f"La orden terminó antes de estar lista:\n{''.join(self.said)}")
-        self.names = [f"alumno{i}" for i in range(1, students + 1)] + ["docente"]
-        self.uids = [pwd.getpwnam(name).pw_uid for name in self.names]
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=180)
-        while not self.lines.empty():
-            self.said.append(self.lines.get())
-        return self.process.returncode
-
-
-@pytest.fixture(scope="module")
-def classroom(shared):
-    if problem := missing():
-        skip_or_fail(problem)
-    running = Class(shared, students=CLASS_SIZE)
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def students(classroom):
-    """Los dos estudiantes, dentro y con su servidor arrancado."""
-    people = [Student(classroom.url, name, PASSWORD) for name in STUDENTS]
-    for person in people:
-        person.login()
-        person.spawn()
-    yield people
-    for person in people:
-        person.close()
-
+# La clase (`classroom`, `students`) es una por sesión: la arrancan las fixtures de tests/conftest.py
+# (tests/hub_class.py), y test_hub_progress.py la usa también.
 
 @pytest.mark.slow
 def test_each_student_has_the_course_in_a_private_server(classroom, students):
@@ -346,8 +245,7 @@ def test_stopping_the_command_leaves_no_process_and_no_user(classroom, students)
     for person in students:
         person.close()
     assert classroom.stop() == 0, "".join(classroom.said)
-    state = next(Path(line.split("registro: ")[1].split(";")[0]).parent for line in classroom.said
-                 if "registro: " in line)
+    state = classroom.state
     assert "Clase parada" in "".join(classroom.said)
     assert server.processes_of(set(classroom.uids)) == []
     leftovers = [pid for pid in map(int, filter(str.isdigit, os.listdir("/proc")))

@@ -58,6 +58,8 @@ def test_long_answers_are_cut_and_tensors_keep_only_their_shape(folder):
 def test_notebook_comes_from_the_jupyter_session(folder, monkeypatch):
     monkeypatch.setenv("JPY_SESSION_NAME", "/home/ana/04_convolucion.ipynb")
     assert progress.record("4.1", "correct")["notebook"] == "04_convolucion.ipynb"
+    monkeypatch.setenv("JPY_SESSION_NAME", "/home/ana/")  # una sesión abierta sin nombre: solo la carpeta
+    assert progress.record("4.1", "correct")["notebook"] == "04"
 
 
 def test_attempts_continue_in_a_new_kernel(folder):

@@ -16,7 +16,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -25,6 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+
+from trazos.classroom.visit import progress_burst
 
 pytestmark = pytest.mark.slow
 
@@ -241,25 +242,8 @@ def test_nothing_is_lost_when_the_service_or_the_hub_restarts(hub):
 
 def test_a_class_burst_is_stored_exactly_once(hub):
     tokens = [hub.token(f"burst{i:02d}") for i in range(BURST_STUDENTS)]
-    sent = [[event(exercise=("1.1", "1.2", "1.3")[j % 3], attempt=j + 1) for j in range(BURST_EVENTS)]
-            for _ in tokens]
-    latencies, failures = [], []
-
-    def student(token, events):
-        for e in events:
-            start = time.perf_counter()
-            status, body = call(hub.service + "api/events", token, e)
-            latencies.append(time.perf_counter() - start)
-            if status != 201:
-                failures.append((status, body))
-        call(hub.service + "api/events", token, events[0])  # un reenvío: no se guarda dos veces
-
-    threads = [threading.Thread(target=student, args=pair) for pair in zip(tokens, sent)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not failures
+    latencies, failures = progress_burst(hub.service, tokens, BURST_EVENTS)  # y un reenvío de cada uno
+    assert not failures and len(latencies) == BURST_STUDENTS * BURST_EVENTS
     attempts = {}
     for row in progress(hub):
         if row["user"].startswith("burst"):

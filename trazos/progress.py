@@ -105,13 +105,19 @@ def describe_answer(answers):
 
 
 def notebook_name(exercise):
-    """El cuaderno donde se ejecuta `check`: el que dice Jupyter o, si no, el número del ejercicio."""
+    """El cuaderno donde se ejecuta `check`: el que dice Jupyter o, si no, el número del ejercicio.
+
+    Jupyter Server forma JPY_SESSION_NAME con la carpeta del núcleo y el nombre que manda el
+    cliente al abrir la sesión: un cliente que no manda nombre deja solo la carpeta («…/ana/»),
+    que no dice qué cuaderno es.
+    """
     session = os.environ.get("JPY_SESSION_NAME")
     if not session:
         main = sys.modules.get("__main__")
         session = getattr(main, "__session__", None)
-    if isinstance(session, str) and session.strip():
-        return os.path.basename(session.strip())
+    name = os.path.basename(session.strip()) if isinstance(session, str) else ""
+    if name:
+        return name
     prefix = exercise.split(".")[0]
     return f"{int(prefix):02d}" if prefix.isdigit() else prefix
 

@@ -17,15 +17,17 @@ Jupyter Server.
 import json
 import re
 import struct
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from urllib.parse import urljoin, urlparse
 
 import requests
 import websocket
 
-__all__ = ["Student", "Result", "HubError"]
+__all__ = ["Student", "Result", "HubError", "progress_burst"]
 
 
 class HubError(RuntimeError):
@@ -112,6 +114,17 @@ class Student:
         return self.session.request(method, urljoin(base, path.lstrip("/")), headers=self._headers(), timeout=60,
                                     allow_redirects=False, **kwargs)
 
+    def request_token(self, note, scopes=None, expires_in=None):
+        """Un token de la API del hub a su nombre, como el botón «Request new API token» de /hub/token:
+        la misma petición de esa página, con su sesión y la protección XSRF del hub. Sin `scopes`,
+        el token puede lo mismo que él; `expires_in`, en segundos (sin él, no caduca)."""
+        body = {"note": note, "expires_in": expires_in, **({"scopes": list(scopes)} if scopes else {})}
+        answer = self.session.post(urljoin(self.url, f"hub/api/users/{self.name}/tokens"), json=body, timeout=60,
+                                   headers={"X-XSRFToken": self._cookie("_xsrf", "/hub") or ""})
+        if answer.status_code != 201:
+            raise HubError(f"{self.name} no pudo pedir un token (HTTP {answer.status_code})")
+        return answer.json()["token"]
+
     def stop(self):
         """Para su servidor (como «Stop My Server»)."""
         xsrf = self._cookie("_xsrf", "/hub") or ""
@@ -123,8 +136,9 @@ class Student:
         """Abre un kernel (si `path`, una sesión de ese cuaderno) y espera a que responda; devuelve los segundos."""
         start = time.perf_counter()
         if path:
-            answer = self.api("POST", "api/sessions", json={"path": path, "type": "notebook", "name": "",
-                                                            "kernel": {"name": name}})
+            # Como JupyterLab: el nombre del cuaderno también (Jupyter Server lo pone en JPY_SESSION_NAME).
+            answer = self.api("POST", "api/sessions", json={"path": path, "type": "notebook",
+                                                            "name": path.rsplit("/", 1)[-1], "kernel": {"name": name}})
             kernel = answer.json().get("kernel") if answer.ok else None
         else:
             answer = self.api("POST", "api/kernels", json={"name": name})
@@ -199,3 +213,41 @@ class Student:
         if self.kernel:
             self.api("DELETE", f"api/kernels/{self.kernel}")
             self.kernel = None
+
+
+def progress_burst(service, tokens, events=50, exercises=("1.1", "1.2", "1.3")):
+    """Una clase que comprueba a la vez: cada token (un estudiante) manda `events` eventos seguidos al
+    servicio de progreso (`service`, la dirección que acaba en /services/trazos/), todos a la vez, con
+    un POST y una conexión nueva por evento, como el hilo de `check` de cada núcleo. Al final, cada
+    uno reenvía su primer evento (lo que hace un núcleo que no recibió la confirmación).
+
+    Devuelve (latencias en s de cada envío nuevo, fallos): un fallo es un envío nuevo que no recibió
+    201 o un reenvío que no recibió 200, con su código y su respuesta. Lo usan la prueba de la ráfaga
+    (tests/test_progress_hub.py) y benchmarks/aula.py.
+    """
+    latencies, failures = [], []
+
+    def student(token):
+        sent = []
+        for j in range(events):
+            event = {"id": str(uuid.uuid4()), "exercise": exercises[j % len(exercises)], "verdict": "wrong",
+                     "hint": "", "attempt": j + 1, "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                     "notebook": "01_padding_y_stride.ipynb", "answer": f"int: {j}"}
+            start = time.perf_counter()
+            answer = requests.post(urljoin(service, "api/events"), json=event, timeout=60,
+                                   headers={"Authorization": f"token {token}"})
+            latencies.append(time.perf_counter() - start)
+            if answer.status_code != 201:
+                failures.append((answer.status_code, answer.text))
+            sent.append(event)
+        again = requests.post(urljoin(service, "api/events"), json=sent[0], timeout=60,
+                              headers={"Authorization": f"token {token}"})
+        if again.status_code != 200:
+            failures.append((again.status_code, again.text))
+
+    threads = [threading.Thread(target=student, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, failures
