@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -216,6 +217,25 @@ def test_delete_progress_removes_the_database(tmp_path):
     assert not list(tmp_path.glob("progreso.sqlite*"))
     assert progress_service.delete_progress(tmp_path) == []
     assert progress_service.delete_command(tmp_path) == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="lee /proc (Linux)")
+def test_delete_refuses_while_the_service_has_the_database_open(tmp_path, capsys):
+    """Un proceso con la línea de órdenes del servicio y esta base: con la clase en marcha no se borra nada."""
+    from trazos.classroom import progress_service
+    db = tmp_path / progress_service.DB_NAME
+    db.write_bytes(b"")
+    # Un proceso que se llama como el servicio (sys.argv de un -c) y espera: el servicio de verdad lo arranca el hub.
+    fake = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "trazos.classroom.progress_service",
+                             "--base", str(db)])
+    try:
+        assert progress_service.services_using(db) == [fake.pid]
+        assert progress_service.delete_command(tmp_path) == 2
+        assert "la clase está en marcha" in capsys.readouterr().err and db.exists()
+    finally:
+        fake.kill()
+        fake.wait()
+    assert progress_service.delete_command(tmp_path) == 0 and not db.exists()
 
 
 def test_store_summaries_help_list_and_csv(tmp_path):

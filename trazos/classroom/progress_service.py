@@ -25,7 +25,8 @@ from ..errors import TrazosValueError
 from .progress_page import page_html
 from .progress_store import MAX_BODY, EventError, Store, validate
 
-__all__ = ["SERVICE", "TEACHERS", "DB_NAME", "service_config", "delete_progress", "delete_command", "make_app", "main"]
+__all__ = ["SERVICE", "TEACHERS", "DB_NAME", "service_config", "delete_progress", "delete_command", "services_using",
+           "make_app", "main"]
 
 SERVICE = "trazos"
 TEACHERS = "docentes"
@@ -75,8 +76,30 @@ def delete_progress(state):
     return gone
 
 
+def services_using(db):
+    """Los pid de los servicios de progreso en marcha con la base de datos `db` (leídos de /proc, en Linux)."""
+    found, wanted = [], str(Path(db).resolve()).encode()
+    proc = Path("/proc")
+    for entry in (proc.iterdir() if proc.is_dir() else ()):
+        try:
+            parts = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"trazos.classroom.progress_service" in parts and wanted in parts:
+            found.append(int(entry.name))
+    return found
+
+
 def delete_command(state):
-    """`python -m trazos servidor --borrar-progreso`: borra el progreso de la clase y lo dice; código de salida."""
+    """`python -m trazos servidor --borrar-progreso`: borra el progreso de la clase y lo dice; código de salida.
+
+    Con la clase en marcha no borra nada: el servicio tiene la base abierta y seguiría escribiendo en la
+    borrada (y enseñándola), así que el progreso parecería borrado sin estarlo."""
+    running = services_using(Path(state) / DB_NAME)
+    if running:
+        print(f"Error: la clase está en marcha (el servicio de progreso, pid {', '.join(map(str, running))}, "
+              "tiene abierta la base de datos). Para la clase y vuelve a borrar el progreso.", file=sys.stderr)
+        return 2
     try:
         gone = delete_progress(state)
     except OSError as error:
