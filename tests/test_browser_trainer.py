@@ -3,7 +3,9 @@
 Se ejecuta el cuaderno 10 entero y, con el explorador de la sección 4 (que queda en pausa en
 el paso 160 y enseñando la foto 0), se comprueba lo que ve una persona:
 - ▶: las imágenes cambian con el tiempo;
-- ⏸: dejan de cambiar, y desde el clic hasta el último cambio pasan menos de 200 ms (se imprime);
+- ⏸: dejan de cambiar tras, como mucho, los dos dibujos que ya estaban en camino (el que viajaba al
+  navegador y el que se hacía); cuánto tarda desde el clic se imprime (objetivo, 200 ms: es una
+  cifra de la máquina y de su carga, y va en el README, no en una aserción);
 - «Un paso»: el contador avanza exactamente uno y se ve un solo cambio;
 - el deslizador «foto» de vuelta al 0: los kernels son otra vez los del paso 0.
 Servidores, navegador y utilidades, los de tests/test_browser.py.
@@ -22,18 +24,21 @@ NOTEBOOK = "10_mira_como_aprende.ipynb"
 ROOT = ".trazos-training-explorer"
 KERNELS = f"{ROOT} img.trazos-live-kernels"
 COUNT = f"{ROOT} .trazos-step-count"
-PAUSE_LIMIT = 200  # ms desde el clic en ⏸ hasta el último cambio que se ve
+IN_FLIGHT = 2  # dibujos que pueden llegar tras el clic en ⏸: el que ya viajaba al navegador y el que se hacía
 
 # Desde ahora, apunta cada cambio de las imágenes y del contador de pasos del primer explorador,
 # y el momento de cada clic en sus botones.
 WATCH = """(root) => {
     const box = document.querySelector(root);
-    const watch = window.trazosLive = {changes: [], clicks: [], counts: []};
+    const watch = window.trazosLive = {changes: [], clicks: [], counts: [], kernelTimes: []};
     new MutationObserver(records => {
         for (const r of records) {
             if (r.type === 'attributes' && r.target.tagName === 'IMG') {
                 watch.changes.push(performance.now());
-                if (r.target.classList.contains('trazos-live-kernels')) watch.kernels = (watch.kernels || 0) + 1;
+                if (r.target.classList.contains('trazos-live-kernels')) {
+                    watch.kernels = (watch.kernels || 0) + 1;
+                    watch.kernelTimes.push(performance.now());
+                }
             }
         }
     }).observe(box, {subtree: true, attributes: true, attributeFilter: ['src']});
@@ -71,15 +76,16 @@ def check_live_controls(page, name, report, screenshots):
     playing = page.evaluate("window.trazosLive.changes.length")
     root.screenshot(path=screenshots / f"10_{name}_entrenando.png")
 
-    # ⏸: dejan de cambiar, en menos de PAUSE_LIMIT ms.
+    # ⏸: dejan de cambiar, tras los dibujos que ya estaban en camino.
     root.locator(".trazos-pause").click()
     time.sleep(1.5)
     watch = page.evaluate("window.trazosLive")
     clicked = watch["clicks"][-1]
     after = [t for t in watch["changes"] if t > clicked]
     latency = (after[-1] - clicked) if after else 0.0
-    report(f"{name}: de pulsar ⏸ al último cambio de la vista, {latency:.0f} ms "
-           f"({playing} cambios de imagen mientras entrenaba).")
+    drawn_after = len([t for t in watch["kernelTimes"] if t > clicked])
+    report(f"{name}: de pulsar ⏸ al último cambio de la vista, {latency:.0f} ms, {drawn_after} dibujo(s) tras el "
+           f"clic ({playing} cambios de imagen mientras entrenaba).")
     time.sleep(0.5)
     still = page.evaluate("window.trazosLive.changes.length")
     assert still == len(watch["changes"]), "en pausa, la vista sigue cambiando"
@@ -108,7 +114,7 @@ def check_live_controls(page, name, report, screenshots):
     assert page.evaluate(IMAGE_BYTES, KERNELS)[0] == start_kernels, "con la foto 0 no se ven los kernels del paso 0"
     root.screenshot(path=screenshots / f"10_{name}_foto_0.png")
     # Al final, para que las demás comprobaciones se hagan aunque esta falle.
-    assert latency < PAUSE_LIMIT, f"la pausa tardó {latency:.0f} ms en verse"
+    assert drawn_after <= IN_FLIGHT, f"tras ⏸ llegaron {drawn_after} dibujos nuevos: la vista siguió entrenando"
 
 
 def test_lab_live_training(browser, tmp_path_factory, mnist_root, screenshots, report):
