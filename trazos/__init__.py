@@ -13,7 +13,8 @@ Un módulo por idea, para leer de arriba abajo:
 - `cache`: guardar y recuperar entrenamientos, con una clave que distingue una red de otra.
 - `checks`: comprobar que una red encaja con los dígitos (acepta sus imágenes, devuelve [N, 10]).
 - `inspection`: activaciones, predicciones, historia de los kernels y matriz de confusión.
-- `attribution`: qué mira la red (saliencia, oclusión, Grad-CAM, adversarios, de dónde sale un valor).
+- `attribution`: qué mira la red (saliencia, oclusión, Grad-CAM, adversarios, la imagen de un dígito).
+- `conv_value`: de dónde sale un valor de una convolución (ventana por kernel, más el sesgo).
 - `digit_map`: el mapa de los dígitos en 2-D (PCA), el campo receptivo y los trozos que más excitan un canal.
 - `live`: el entrenamiento en vivo, en un hilo, con instantáneas.
 - `render`: disposición y colores de cada dibujo, compartidos por figuras y exploradores.
