@@ -18,6 +18,7 @@ Un módulo por idea, para leer de arriba abajo:
 - `digit_map`: el mapa de los dígitos en 2-D (PCA), el campo receptivo y los trozos que más excitan un canal.
 - `live`: el entrenamiento en vivo, en un hilo, con instantáneas.
 - `render`: disposición y colores de cada dibujo, compartidos por figuras y exploradores.
+- `pixels`: los colores del curso y las piezas con que se pinta (colorear, mosaico, PNG).
 - `plots`: las figuras de una red y de sus resultados (matplotlib).
 - `architecture`: el diagrama de cualquier red, una caja por paso.
 - `diagrams`: los dibujos de las ideas (padding, pooling, softmax).
