@@ -19,7 +19,9 @@ Un módulo por idea, para leer de arriba abajo:
 - `live`: el entrenamiento en vivo, en un hilo, con instantáneas.
 - `render`: disposición y colores de cada dibujo, compartidos por figuras y exploradores.
 - `pixels`: los colores del curso y las piezas con que se pinta (colorear, mosaico, PNG).
-- `plots`: las figuras de una red y de sus resultados (matplotlib).
+- `plots`: las figuras de los resultados de una red (curvas, confusión, predicciones; matplotlib).
+- `layer_plots`: las figuras de dentro de una red: kernels y activaciones (también en `plots`).
+- `figure`: la `Figure` que Jupyter muestra sola, con su texto alternativo.
 - `architecture`: el diagrama de cualquier red, una caja por paso.
 - `diagrams`: los dibujos de las ideas (padding, pooling, softmax).
 - `widgets`: los exploradores interactivos, uno por fichero.

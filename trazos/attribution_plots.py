@@ -15,7 +15,7 @@ from . import render
 from .attribution import grad_cam, occlusion, saliency, targets_for, upsample
 from .digit_map import receptive_field
 from .errors import TrazosValueError
-from .plots import Figure
+from .figure import Figure
 from .runner import as_images, outputs, probabilities
 
 __all__ = ["METHODS", "CLASS_COLORS", "attribution_map", "overlay_picture", "plot_attribution", "plot_adversarial",
