@@ -16,7 +16,8 @@ Un módulo por idea, para leer de arriba abajo:
 - `attribution`: qué mira la red (saliencia, oclusión, Grad-CAM, adversarios, la imagen de un dígito).
 - `conv_value`: de dónde sale un valor de una convolución (ventana por kernel, más el sesgo).
 - `digit_map`: el mapa de los dígitos en 2-D (PCA), el campo receptivo y los trozos que más excitan un canal.
-- `live`: el entrenamiento en vivo, en un hilo, con instantáneas.
+- `live`: el entrenamiento en vivo, en un hilo, con instantáneas; sus piezas, en `live_setup` (lo que
+  se prepara antes), `live_threads` (los hilos), `live_shots` (las fotos) y `live_panels` (los dibujos).
 - `render`: disposición y colores de cada dibujo, compartidos por figuras y exploradores.
 - `pixels`: los colores del curso y las piezas con que se pinta (colorear, mosaico, PNG).
 - `plots`: las figuras de los resultados de una red (curvas, confusión, predicciones; matplotlib).
