@@ -5,8 +5,8 @@ Cada `every` pasos, con el cerrojo de los pesos cogido, el motor copia lo que ha
 medir le pone después su acierto, su pérdida y sus probabilidades en las imágenes fijas de
 validación (`measure`, con una copia de la red: nunca la que se entrena). Así el entrenamiento no
 espera a esas 200 pasadas (medido: midiendo en el mismo hilo, grabar la timeline costaba un 18 % del
-entrenamiento); hasta que se mide, una foto tiene val_acc, val_loss y probs a None. La foto del paso
-0 enseña ya el primer lote sin entrenar (`first_batch`) y se mide enseguida. Todo vuelve a la CPU,
+entrenamiento); hasta que se mide, una foto tiene val_acc, val_loss y probs a None. La del paso 0
+enseña ya el primer lote sin entrenar (`first_batch`) y se mide enseguida. Todo vuelve a la CPU,
 copiado: una foto no cambia aunque la red siga entrenando.
 """
 

@@ -1,6 +1,6 @@
 """Los colores del curso y las piezas con que se pinta cada dibujo: colorear, componer un mosaico, PNG.
 
-Las paletas y los colores con nombre (cada uno con su contraste medido sobre blanco), una tabla
+Las paletas y los colores con nombre (con el contraste que guardan sobre blanco), una tabla
 de 256 colores por paleta, `colorize` (un array de números -> RGB), `mosaic` (tiles en rejilla),
 `frame` (un marco alrededor de un tile) y `to_png`. Son pasos de NumPy y PIL (de matplotlib, solo
 sus paletas), sin figuras ni widgets, rápidos para la pantalla: `render` los usa en cada dibujo y los
