@@ -1,6 +1,7 @@
 """El texto alternativo de las figuras (`trazos.alt_text`): cada función de dibujo dice qué dibuja,
 y en un cuaderno ese texto se guarda con el PNG (lo lee el sitio web)."""
 
+import matplotlib.figure
 import matplotlib.pyplot as plt
 import pytest
 import torch
@@ -71,7 +72,7 @@ def shell():
     ipython = start_ipython()
     yield ipython
     formatter = ipython.display_formatter.mimebundle_formatter
-    for kind in (plots.matplotlib.figure.Figure, Image.Image):
+    for kind in (matplotlib.figure.Figure, Image.Image):
         formatter.pop(kind, None)
 
 

@@ -13,11 +13,16 @@ Un módulo por idea, para leer de arriba abajo:
 - `cache`: guardar y recuperar entrenamientos, con una clave que distingue una red de otra.
 - `checks`: comprobar que una red encaja con los dígitos (acepta sus imágenes, devuelve [N, 10]).
 - `inspection`: activaciones, predicciones, historia de los kernels y matriz de confusión.
-- `attribution`: qué mira la red (saliencia, oclusión, Grad-CAM, adversarios, de dónde sale un valor).
+- `attribution`: qué mira la red (saliencia, oclusión, Grad-CAM, adversarios, la imagen de un dígito).
+- `conv_value`: de dónde sale un valor de una convolución (ventana por kernel, más el sesgo).
 - `digit_map`: el mapa de los dígitos en 2-D (PCA), el campo receptivo y los trozos que más excitan un canal.
-- `live`: el entrenamiento en vivo, en un hilo, con instantáneas.
+- `live`: el entrenamiento en vivo, en un hilo, con instantáneas; sus piezas, en `live_setup` (lo que
+  se prepara antes), `live_threads` (los hilos), `live_shots` (las fotos) y `live_panels` (los dibujos).
 - `render`: disposición y colores de cada dibujo, compartidos por figuras y exploradores.
-- `plots`: las figuras de una red y de sus resultados (matplotlib).
+- `pixels`: los colores del curso y las piezas con que se pinta (colorear, mosaico, PNG).
+- `plots`: las figuras de los resultados de una red (curvas, confusión, predicciones; matplotlib).
+- `layer_plots`: las figuras de dentro de una red: kernels y activaciones (también en `plots`).
+- `figure`: la `Figure` que Jupyter muestra sola, con su texto alternativo.
 - `architecture`: el diagrama de cualquier red, una caja por paso.
 - `diagrams`: los dibujos de las ideas (padding, pooling, softmax).
 - `widgets`: los exploradores interactivos, uno por fichero.

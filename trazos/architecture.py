@@ -16,7 +16,7 @@ from matplotlib.patches import FancyBboxPatch
 from .capture import capture
 from .models import input_shape
 from .alt_text import described
-from .plots import Figure
+from .figure import Figure
 from .render import integer
 
 __all__ = ["plot_architecture"]

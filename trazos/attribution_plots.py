@@ -15,7 +15,7 @@ from . import render
 from .attribution import grad_cam, occlusion, saliency, targets_for, upsample
 from .digit_map import receptive_field
 from .errors import TrazosValueError
-from .plots import Figure
+from .figure import Figure
 from .runner import as_images, outputs, probabilities
 
 __all__ = ["METHODS", "CLASS_COLORS", "attribution_map", "overlay_picture", "plot_attribution", "plot_adversarial",
@@ -181,7 +181,7 @@ def scatter_picture(points, labels, size=360, dot=3, chosen=None):
         rgb[size - 1 - y - dot // 2:size - y + dot // 2, x - dot // 2:x + dot // 2 + 1] = color  # y hacia arriba
     if chosen is not None:
         x, y = where[chosen]
-        render._frame(rgb, size - 1 - y - dot, x - dot, 2 * dot + 1, 2 * dot + 1, (0, 0, 0))
+        render.frame(rgb, size - 1 - y - dot, x - dot, 2 * dot + 1, 2 * dot + 1, (0, 0, 0))
     return rgb
 
 
@@ -220,7 +220,7 @@ def field_picture(image, top, left, side, scale=8, color=(230, 60, 60)):
     height = rgb.shape[0] - 4
     y0, x0 = max(top, 0) * scale + 2, max(left, 0) * scale + 2  # el marco, recortado a la imagen
     y1, x1 = min((top + side) * scale, height) + 2, min((left + side) * scale, height) + 2
-    render._frame(rgb, y0, x0, y1 - y0, x1 - x0, color)
+    render.frame(rgb, y0, x0, y1 - y0, x1 - x0, color)
     return rgb
 
 

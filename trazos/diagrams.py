@@ -12,7 +12,7 @@ from matplotlib.patches import Rectangle
 
 from . import render
 from .alt_text import described
-from .plots import Figure, _np
+from .figure import Figure, to_numpy
 from .errors import TrazosValueError
 
 __all__ = ["plot_conv_positions", "plot_max_pool", "plot_probability_table", "plot_resized",
@@ -151,7 +151,7 @@ def plot_probability_table(probs, row_labels=None, title="Probabilidades"):
     n, classes = probs.shape
     fig = Figure(figsize=(0.62 * classes + 3.0, 0.45 * n + 1.9), layout="constrained")
     ax = fig.subplots()
-    image = ax.imshow(_np(probs), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    image = ax.imshow(to_numpy(probs), cmap="Blues", vmin=0, vmax=1, aspect="auto")
     for i in range(n):
         for j in range(classes):
             value = float(probs[i, j])
@@ -190,7 +190,7 @@ def plot_resized(large, small, labels=None, title="Los mismos dígitos a dos tam
     for row, images in enumerate((large, small)):
         side = images.shape[-1]
         for k, ax in enumerate(axes[row]):
-            ax.imshow(_np(render.digit_pixels(images[k])), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.imshow(to_numpy(render.digit_pixels(images[k])), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
             if row == 0 and labels is not None:

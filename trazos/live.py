@@ -8,10 +8,8 @@ aprendizaje, el tamaño de lote o el optimizador sin parar.
 
 Hilos: el hilo de entrenamiento hace cada paso con `lock` cogido; quien quiera leer los
 pesos vivos (la vista) los copia con ese mismo cerrojo (`live_state`). Cada foto guarda los
-pesos al momento, y un segundo hilo (el de medir) calcula después, con su propia copia de la
-red, su acierto y su pérdida en las imágenes fijas de validación: así el entrenamiento no espera
-a esas 200 pasadas (medido: sin esto, grabar la timeline costaba un 18 % del entrenamiento).
-Hasta que se mide, una foto tiene val_acc, val_loss y probs a None; `wait()` y `step()`
+pesos al momento, y un segundo hilo (el de medir) le pone después su acierto en validación
+(`live_shots`: qué guarda una foto, cómo se mide y por qué en otro hilo); `wait()` y `step()`
 no vuelven hasta que todas están medidas. Los hilos no guardan una referencia fuerte al motor
 mientras esperan: si el motor desaparece, o el intérprete termina (el núcleo se apaga), un
 `weakref.finalize` los despierta y terminan (`live_threads`). `close()` los para y los espera.
@@ -43,13 +41,14 @@ import weakref
 import torch
 
 from .capture import TRACING
-from .errors import TrazosError, TrazosRuntimeError, TrazosValueError
-from .live_setup import (DEFAULT_LR, OPTIMIZERS, check_batch_size, check_data, check_optimizer, first_batch,
-                         fresh_weights, make_live_optimizer, small_data)
-from .live_threads import CLAIM, Control, claim, measurer, shutdown, worker
+from .errors import TrazosValueError
+from .live_setup import (DEFAULT_LR, OPTIMIZERS, check_batch_size, check_data, check_optimizer, fresh_weights,
+                         make_live_optimizer, small_data)
+from .live_shots import conv_grads, copy_state, first_batch, mean, measure, new_shot
+from .live_threads import CLAIM, Control, claim, failed, measurer, shutdown, worker
 from .malloc import steady_memory
 from .models import conv_layers
-from .runner import device_of, dtype_of, keep_rng, log_probabilities, outputs, probabilities, training_mode
+from .runner import device_of, dtype_of, keep_rng, training_mode
 from .training import train_step
 from .values import learning_rate, positive_int
 
@@ -60,14 +59,8 @@ class LiveTraining:
     """Entrena `model` (la red del estudiante, en su sitio) sobre `train` en un hilo aparte.
 
     - `play()`, `pause()`, `step(n)`, `reset()`, `wait()`, `close()`: ver cada método.
-    - `timeline`: una foto (diccionario) cada `every` pasos y una en el paso 0, con step,
-      epoch, loss y train_acc (medias de los últimos `every` pasos; en el paso 0, los del
-      primer lote sin entrenar), val_acc y val_loss (sobre `val_size` imágenes fijas de
-      validación, `val`; None durante unos milisegundos, hasta que el hilo de medir las calcula),
-      first_conv (pesos de la primera convolución), weights y grads (de cada convolución; en
-      el paso 0, los gradientes del primer lote, en modo eval), probs (probabilidades de cada
-      imagen fija, también None hasta medirla), state (todos los pesos), lr, batch_size,
-      optimizer y seconds (tiempo de entrenamiento acumulado).
+    - `timeline`: una foto (diccionario) cada `every` pasos y una en el paso 0; qué guarda cada
+      una, en `live_shots.new_shot`. Se miden sobre `val_size` imágenes fijas de validación, `val`.
     - `seed`: los pesos iniciales salen de ella (`fresh_weights`; los parámetros congelados con
       requires_grad=False se quedan como están), el orden de los lotes y el dropout también;
       con `seed=None` se entrena desde los pesos que ya tiene la red.
@@ -103,7 +96,7 @@ class LiveTraining:
                                                     name="trazos-live-measure", daemon=True)
             self._finalizer = weakref.finalize(self, shutdown, self.control, self._thread,
                                                self._measure_thread)  # también al salir
-            self._initial = None if seed is not None else self._copy_state()
+            self._initial = None if seed is not None else copy_state(model)
             self._restart()
             self._thread.start()
             self._measure_thread.start()
@@ -260,10 +253,10 @@ class LiveTraining:
         finally:
             self.control.readers -= 1
         try:
-            state = self._copy_state()
-            grads = self._conv_grads()
+            state = copy_state(self.model)
+            grads = conv_grads(self.model, self.layers)
             return {"step": self._steps, "epoch": self.epoch, "state": state, "grads": grads,
-                    "loss": self._mean(self._losses), "train_acc": self._mean(self._hits)}
+                    "loss": mean(self._losses), "train_acc": mean(self._hits)}
         finally:
             self.control.lock.release()
 
@@ -280,33 +273,8 @@ class LiveTraining:
             raise error
 
     def _failed(self, error, where, now=False):
-        """Lo que hace un hilo cuando algo falla: el error, en español, para `wait()` y para la vista
-        (`now`: se lanza ya, en la celda que lo pidió, y `wait()` no lo lanza otra vez)."""
-        if not isinstance(error, TrazosError):
-            message = f"{type(error).__name__}: {error}"
-            wrapped = TrazosRuntimeError(f"El entrenamiento en vivo se ha parado en el paso {self._steps}: falló "
-                                         f"{where} ({message}). Revisa la red y los datos, y pulsa ⟲ Reiniciar "
-                                         "(reset()) para empezar otra vez.")
-            wrapped.__cause__ = error
-            error = wrapped
-        self.control.failure, self.control.error = error, None if now else error
-        return error
-
-    def _copy_state(self):
-        return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
-
-    def _conv_grads(self):
-        modules = dict(self.model.named_modules())
-        grads = {}
-        for name in self.layers:
-            grad = modules[name].weight.grad
-            grads[name] = torch.zeros_like(modules[name].weight, device="cpu") if grad is None \
-                else grad.detach().to("cpu", copy=True)
-        return grads
-
-    @staticmethod
-    def _mean(values):
-        return sum(values) / len(values) if values else None
+        """Lo que hace un hilo cuando algo falla (`live_threads.failed`, con el paso en que iba)."""
+        return failed(self.control, error, where, self._steps, now)
 
     def _restart(self):
         if self.seed is None:
@@ -372,12 +340,7 @@ class LiveTraining:
     def _measure(self, shot):
         """Acierto, pérdida y probabilidades de `shot` en las imágenes fijas de validación, con los pesos
         de la foto cargados en la copia `_probe` (nunca la red que se entrena)."""
-        with TRACING.reading():
-            self._probe.load_state_dict(shot["state"])
-            output = outputs(self._probe, self.val_images).float()
-        probs = probabilities(output)
-        measured = {"probs": probs, "val_acc": float((probs.argmax(dim=1) == self.val_labels).float().mean()),
-                    "val_loss": float(torch.nn.functional.nll_loss(log_probabilities(output), self.val_labels))}
+        measured = measure(self._probe, shot["state"], self.val_images, self.val_labels)
         with self.control.shots:
             shot.update(measured)
             self.control.measured += 1
@@ -396,15 +359,10 @@ class LiveTraining:
             except Exception as error:  # noqa: BLE001 - en español, en la celda que lo pidió
                 raise self._failed(error, "el primer lote, antes de entrenar", now=True) from error
         else:
-            loss, train_acc, grads = self._mean(self._losses), self._mean(self._hits), self._conv_grads()
-        state = self._copy_state()
-        weights = {name: state[f"{name}.weight"] for name in self.layers}
-        shot = {
-            "step": self._steps, "epoch": self.epoch, "loss": loss, "train_acc": train_acc, "val_acc": None,
-            "val_loss": None, "first_conv": weights[self.layers[0]] if self.layers else None,
-            "weights": weights, "grads": grads, "probs": None, "state": state, "lr": self._lr,
-            "batch_size": self._batch_size, "optimizer": self._optimizer_name, "seconds": self._seconds,
-        }
+            loss, train_acc, grads = mean(self._losses), mean(self._hits), conv_grads(self.model, self.layers)
+        shot = new_shot(step=self._steps, epoch=self.epoch, loss=loss, train_acc=train_acc, grads=grads,
+                        state=copy_state(self.model), layers=self.layers, lr=self._lr, batch_size=self._batch_size,
+                        optimizer=self._optimizer_name, seconds=self._seconds)
         if first:
             try:
                 self._measure(shot)

@@ -4,7 +4,8 @@
 - `check_data`, `check_batch_size`: cada argumento, comprobado donde entra y con un mensaje en
   español, antes de que el hilo empiece. Un error que saltara dentro del hilo llegaría tarde
   (en el siguiente `wait()`) y lejos de la celda que lo causó.
-- `first_batch`: lo que enseña la foto del paso 0 (pérdida, acierto y gradientes del primer lote).
+- `first_batch`: lo que enseña la foto del paso 0 (pérdida, acierto y gradientes del primer lote);
+  vive en `live_shots`, con las demás fotos, y se importa también de aquí.
 - `small_data`: unos pocos dígitos, para ver el sobreajuste.
 """
 
@@ -14,7 +15,8 @@ from torch import nn
 from . import data
 from .checks import check_network
 from .errors import TrazosTypeError, TrazosValueError
-from .runner import inspecting, keep_rng, log_probabilities
+from .live_shots import first_batch  # lo que enseña la foto del paso 0, con las demás fotos (live_shots)
+from .runner import keep_rng
 from .values import learning_rate, positive_int
 
 __all__ = ["OPTIMIZERS", "DEFAULT_LR", "make_live_optimizer", "fresh_weights", "small_data", "check_data",
@@ -114,27 +116,3 @@ def check_data(model, train, val):
         raise TrazosValueError(f"Las imágenes de entrenamiento son de {h}x{w} y las de validación de {vh}x{vw}: "
                                f"cárgalas del mismo tamaño, p. ej. trazos.load_mnist(train=False, size={h}).")
     check_network(model, train[:2][0])  # una red que no encaja: el error en español, aquí y no en el hilo
-
-
-def first_batch(model, layers, images, labels):
-    """Pérdida, acierto y gradientes de cada convolución de `layers` para el primer lote, sin entrenar.
-
-    En modo eval (sin dropout ni tocar las estadísticas de BatchNorm) y con `autograd.grad`, que no
-    deja nada en `.grad`: el panel del paso 0 ya enseña hacia dónde empujará el primer paso (sin
-    esto, el paso 0 guardaba ceros: aún no había habido ningún backward).
-    """
-    modules = dict(model.named_modules())
-    weights = [modules[name].weight for name in layers]
-    wanted = [w for w in weights if w.requires_grad]
-    with keep_rng(), inspecting(model), torch.enable_grad():
-        output = model(images)
-        loss = torch.nn.functional.nll_loss(log_probabilities(output), labels)
-        found = torch.autograd.grad(loss, wanted, allow_unused=True) if wanted and loss.requires_grad \
-            else [None] * len(wanted)
-    found = iter(found)
-    grads = {}
-    for name, weight in zip(layers, weights):
-        grad = next(found) if weight.requires_grad else None
-        grads[name] = torch.zeros_like(weight, device="cpu") if grad is None else grad.detach().to("cpu")
-    hits = float((output.detach().argmax(dim=1) == labels).float().mean())
-    return float(loss.detach()), hits, grads

@@ -3,6 +3,7 @@
 - `worker` espera órdenes (`Control.running`, `budget`) y da pasos con `engine._advance()`.
 - `measurer` toma cada foto pendiente y le pone su acierto en validación (`engine._measure`).
 - `shutdown` los despierta y los espera: al cerrar, al desaparecer el motor o al salir.
+- `failed`: si algo falla en un hilo, el error en español, para el siguiente `wait()` y la vista.
 - `claim` apunta qué motor entrena cada red: uno solo (el último), y el anterior se cierra.
 
 Ninguno guarda una referencia fuerte al motor mientras espera (solo un `weakref`), así que
@@ -16,9 +17,10 @@ import weakref
 
 import torch
 
+from .errors import TrazosError, TrazosRuntimeError
 from .malloc import release_freed_memory
 
-__all__ = ["CLAIM", "Control", "claim", "shutdown", "measurer", "worker"]
+__all__ = ["CLAIM", "Control", "claim", "failed", "shutdown", "measurer", "worker"]
 
 # Red -> (weakref al) motor que la entrena en vivo. Dos motores sobre los mismos pesos harían dos
 # hilos con backward a la vez sobre los mismos tensores: errores de autograd en inglés y, a veces,
@@ -61,6 +63,20 @@ class Control:
         self.pending = collections.deque()  # fotos sin medir aún (las mide `measurer`), con `cond`
         self.measuring = False  # el hilo de medir está con una foto
         self.measured = 0  # fotos medidas desde el último reinicio (la vista redibuja cuando cambia)
+
+
+def failed(control, error, where, step, now=False):
+    """Lo que hace un hilo cuando algo falla: el error, en español, para `wait()` y para la vista
+    (`now`: se lanza ya, en la celda que lo pidió, y `wait()` no lo lanza otra vez)."""
+    if not isinstance(error, TrazosError):
+        message = f"{type(error).__name__}: {error}"
+        wrapped = TrazosRuntimeError(f"El entrenamiento en vivo se ha parado en el paso {step}: falló "
+                                     f"{where} ({message}). Revisa la red y los datos, y pulsa ⟲ Reiniciar "
+                                     "(reset()) para empezar otra vez.")
+        wrapped.__cause__ = error
+        error = wrapped
+    control.failure, control.error = error, None if now else error
+    return error
 
 
 def shutdown(control, *threads):
