@@ -6,7 +6,7 @@ import torch
 
 import trazos
 from trazos import attribution as A
-from trazos import digit_map
+from trazos import digit_map, widgets
 from trazos.capture import capture
 
 from student_networks import BRANCHING, STUDENTS, DictOutput, TupleOutput, frozen_first_conv
@@ -304,8 +304,8 @@ def test_a_float64_network_runs_in_its_own_dtype(mnist_root):
 @pytest.mark.parametrize("build", [frozen_first_conv, lambda: trazos.CNN().double()], ids=["congelada", "float64"])
 def test_the_attribution_explorer_works_with_a_frozen_layer_and_float64(mnist_root, build):
     torch.manual_seed(0)
-    explorer = trazos.widgets.attribution_explorer(build(), trazos.load_mnist(train=False, size=16, root=mnist_root,
-                                                                               limit=60))
+    explorer = widgets.attribution_explorer(build(), trazos.load_mnist(train=False, size=16, root=mnist_root,
+                                                                       limit=60))
     for layer in explorer.layer.options:
         explorer.layer.value = layer
         for method in explorer.method.options:
