@@ -3,7 +3,7 @@
 Se ejecuta el cuaderno 10 entero y, con el explorador de la sección 4 (que queda en pausa en
 el paso 160 y enseñando la foto 0), se comprueba lo que ve una persona:
 - ▶: las imágenes cambian con el tiempo;
-- ⏸: dejan de cambiar tras, como mucho, los dibujos que ya estaban en camino: los de medio segundo
+- ⏸: dejan de cambiar tras, como mucho, los dibujos que ya estaban en camino: los de un segundo
   al ritmo al que llegaban con ▶ en ese navegador (con la máquina ocupada llegan menos por segundo y
   se acumulan más; el ritmo medido escala con la carga); cuánto tarda desde el clic se imprime
   (objetivo, 200 ms: es una cifra de la máquina y de su carga, y va en el README, no en una aserción);
@@ -26,7 +26,7 @@ NOTEBOOK = "10_mira_como_aprende.ipynb"
 ROOT = ".trazos-training-explorer"
 KERNELS = f"{ROOT} img.trazos-live-kernels"
 COUNT = f"{ROOT} .trazos-step-count"
-IN_FLIGHT = 0.5  # s: tras ⏸ llegan, como mucho, los dibujos de medio segundo al ritmo de ▶ (los que ya viajaban)
+IN_FLIGHT = 1.0  # s: tras ⏸ llegan, como mucho, los dibujos de un segundo al ritmo de ▶ (los que ya viajaban)
 
 # Desde ahora, apunta cada cambio de las imágenes y del contador de pasos del primer explorador,
 # y el momento de cada clic en sus botones.
