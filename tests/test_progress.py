@@ -226,9 +226,10 @@ def test_delete_refuses_while_the_service_has_the_database_open(tmp_path, capsys
     db = tmp_path / progress_service.DB_NAME
     db.write_bytes(b"")
     # Un proceso que se llama como el servicio (sys.argv de un -c) y espera: el servicio de verdad lo arranca el hub.
-    fake = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "trazos.classroom.progress_service",
-                             "--base", str(db)])
+    fake = subprocess.Popen([sys.executable, "-c", "import time; print('listo', flush=True); time.sleep(60)",
+                             "trazos.classroom.progress_service", "--base", str(db)], stdout=subprocess.PIPE, text=True)
     try:
+        assert fake.stdout.readline().strip() == "listo"  # ya es ese proceso (antes, /proc aún enseña el padre)
         assert progress_service.services_using(db) == [fake.pid]
         assert progress_service.delete_command(tmp_path) == 2
         assert "la clase está en marcha" in capsys.readouterr().err and db.exists()
