@@ -30,13 +30,13 @@ import signal
 import time
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from hub_class import PASSWORD, STUDENTS, TEACHER
 
 from test_browser import browser, chromium  # noqa: F401
 from test_progress_hub import call
+from trazos.classroom.progress_service import DB_NAME, services_using
 from trazos.classroom.visit import Student
 
 pytestmark = pytest.mark.slow
@@ -106,15 +106,9 @@ def event(**changes):
 
 
 def service_pid(state):
-    """El pid del servicio de progreso de esta clase (su orden lleva la carpeta del estado), o None."""
-    for entry in Path("/proc").iterdir():
-        try:
-            command = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
-        except OSError:
-            continue
-        if b"trazos.classroom.progress_service" in command and str(state).encode() in command:
-            return int(entry.name)
-    return None
+    """El pid del servicio de progreso de esta clase (el que tiene abierta su base de datos), o None."""
+    running = services_using(state / DB_NAME)
+    return running[0] if running else None
 
 
 @pytest.fixture(scope="module")

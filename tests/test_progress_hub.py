@@ -21,10 +21,10 @@ import urllib.error
 import urllib.request
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
+from trazos.classroom.progress_service import DB_NAME, services_using
 from trazos.classroom.visit import progress_burst
 
 pytestmark = pytest.mark.slow
@@ -132,16 +132,9 @@ class Hub:
         return call(self.url + f"hub/api/users/{user}", ADMIN_TOKEN)[0] == 200
 
     def service_pid(self):
-        """El pid del proceso del servicio (lo arrancó el hub de esta prueba)."""
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    command = (entry / "cmdline").read_bytes()
-                except OSError:
-                    continue
-                if b"trazos.classroom.progress_service" in command and str(self.state).encode() in command:
-                    return int(entry.name)
-        return None
+        """El pid del proceso del servicio (lo arrancó el hub de esta prueba: tiene abierta su base de datos)."""
+        running = services_using(self.state / DB_NAME)
+        return running[0] if running else None
 
 
 @pytest.fixture(scope="module")
