@@ -56,7 +56,7 @@ def _seed_steps():
 
 @exercise("9.1", "¿En qué paso de la red de la semilla pasa el tensor de 4 dimensiones a 2?",
           "mira cuántas dimensiones (`.ndim`) tiene la salida de cada paso en trazos.activations(model, "
-          "test28.images[:1]), o la columna «forma de salida» de la tabla de la sección 6 (sin el lote).")
+          "primera), o la columna «forma de salida» de la tabla de la sección 6 (sin el lote).")
 def four_to_two(step):
     if not isinstance(step, str):
         return ("la respuesta es el nombre de un paso, entre comillas, como los que lista trazos.stage_names en la "
