@@ -317,3 +317,20 @@ def test_numpy_images_and_single_images_work_in_every_inspection_tool():
     torch.testing.assert_close(trazos.predict(model, image)[1], expected)
     assert trazos.activations(model, image)["conv1"].shape == (1, 16, 16, 16)
     assert trazos.stage_names(model, image)[0] == "conv1"
+
+
+def test_outputs_batches_by_image_size_and_normalizes_each_batch():
+    """Lotes de 256 imágenes de 16x16 y de 64 de 28x28 (las activaciones de un lote ocupan lo mismo), y unos
+    Digits se normalizan lote a lote: el resultado es el mismo que con todas las imágenes normalizadas a la vez."""
+    assert [runner.eval_batch_size(side) for side in (8, 16, 20, 28)] == [256, 256, 128, 64]
+    for side, expected in [(16, [256, 44]), (28, [64, 64, 64, 64, 44])]:
+        digits = trazos.load_mnist(train=False, size=side, limit=300)
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.LazyLinear(10))
+        model(digits[:1][0])  # fija la capa perezosa
+        seen = []
+        model.register_forward_pre_hook(lambda module, args: seen.append(len(args[0])))
+        by_batches = runner.outputs(model, digits)
+        assert seen == expected
+        assert torch.equal(by_batches, runner.outputs(model, digits.images))
+        assert torch.equal(by_batches, runner.outputs(model, digits.pixels))

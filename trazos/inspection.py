@@ -56,7 +56,7 @@ def activations(model, images, stages=None):
     return {s.name: s.output for s in steps if s.name in stages}
 
 
-def predict(model, images, batch_size=256):
+def predict(model, images, batch_size=None):
     """Predicción y probabilidades [N, 10] del modelo para `images` (por lotes, sin gradientes, en la CPU).
 
     Sirve para cualquier red (`runner.outputs`): las imágenes van al dispositivo de la red y se

@@ -24,7 +24,8 @@ from .cpu import fit_threads
 from .errors import TrazosTypeError
 from .malloc import kept_while_training
 from .models import MODELS
-from .runner import as_images, check_output, device_of, inspecting, log_probabilities, training_mode
+from .runner import (as_images, check_output, device_of, eval_batch_size, inspecting, log_probabilities,
+                     training_mode)
 from .runner import loss as runner_loss
 
 __all__ = ["seed_everything", "pick_device", "loss_fn", "is_course_network", "train_step",
@@ -152,17 +153,6 @@ def train_epoch(model, digits, optimizer, scheduler=None, batch_size=128, genera
                 bar.set_postfix(pérdida=render.decimal(total_loss / seen, 3), acierto=render.percent(correct / seen, 1),
                                 refresh=False)
     return total_loss / seen, correct / seen
-
-
-EVAL_PIXELS = 256 * 16 * 16  # un lote de evaluación: 256 imágenes de 16x16, o las que quepan si son más grandes
-
-
-def eval_batch_size(side):
-    """Imágenes por lote al evaluar imágenes de `side` x `side`: 256 de 16x16 y, si son más grandes, menos
-    (una potencia de 2), para que las activaciones de un lote ocupen lo mismo. Con 28x28 son 64: la red de
-    32 canales del cuaderno 09 pasaba de unos 20 MB a más de 70 por lote con 256, y no iba más deprisa."""
-    fits = max(1, EVAL_PIXELS // (int(side) * int(side)))
-    return max(16, min(256, 2 ** (fits.bit_length() - 1)))
 
 
 def evaluate(model, digits, batch_size=None, device=None):
