@@ -54,8 +54,9 @@ def test_prepare_trains_once_then_only_checks(mnist_root, tmp_path, quick_recipe
     # la compacta del cuaderno 04, con la misma receta de juguete: la misma que la de arriba, ya en la caché
     assert report[3].startswith("✓ Red compacta (16x16) entrenada en esta máquina (cuaderno 04)")
     assert "ya estaba" in report[3]
-    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["classic", "cnn"]
+    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["classic", "cnn", "preparado.json"]
     assert report[4].startswith("✓ Cuadernos:")
+    assert classroom.prepared(cache) and json.loads((cache / "preparado.json").read_text())["trazos"]
 
     # La segunda vez no entrena nada: si lo intentara, esto fallaría.
     def no_training(*args, **kwargs):
@@ -352,3 +353,17 @@ def test_prepare_runs_the_notebooks_that_train_their_own_networks(mnist_root, tm
     report, ready = classroom.prepare(mnist_root, cache, folder, progress=False)
     assert not ready and report[-1].startswith("✗ 02_entrena.ipynb: falló al ejecutarlo (")
     assert "size" in report[-1]
+
+
+def test_the_server_warns_when_the_networks_were_not_prepared(tmp_path, capsys):
+    """Sin la marca que deja `preparar`, `servidor` avisa de que el 04 y el 09 entrenarían en cada núcleo."""
+    from trazos.classroom import server
+    cache = tmp_path / "modelos"
+    cache.mkdir()
+    options = {"python": sys.executable, "data": str(tmp_path), "cache": str(cache), "notebooks": str(tmp_path)}
+    server._warnings(options)
+    warning = capsys.readouterr().err
+    assert "no las ha dejado listas «python -m trazos preparar»" in warning and f"--cache {cache}" in warning
+    (cache / "preparado.json").write_text("{}")
+    server._warnings(options)
+    assert "preparar" not in capsys.readouterr().err

@@ -12,4 +12,4 @@ dibujar, exploradores, ejercicios); aquí vive lo que rodea al curso, un módulo
 """
 
 # Lo que se importaba de `trazos.classroom` cuando era un módulo sigue disponible aquí.
-from .room import kernel_problem, notebook_imports, prepare, run_notebook, training_notebooks  # noqa: F401
+from .room import kernel_problem, notebook_imports, prepare, prepared, run_notebook, training_notebooks  # noqa: F401

@@ -32,11 +32,13 @@ from .. import data, render
 from ..models import MODELS
 from ..training import trained_model
 
-__all__ = ["notebook_imports", "training_notebooks", "kernel_problem", "run_notebook", "prepare",
+__all__ = ["notebook_imports", "training_notebooks", "kernel_problem", "run_notebook", "prepare", "prepared",
            "add_arguments", "run"]
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 NAMES = {"cnn": "red compacta (16x16)", "classic": "red clásica (28x28)"}
+# Lo que deja `preparar` en la caché cuando todo está listo: `servidor` lo busca para avisar si falta.
+MARKER = "preparado.json"
 # Lo que dibuja los widgets en el navegador: sin estas extensiones, los exploradores salen como texto.
 FRONTENDS = {"jupyterlab_widgets": "ipywidgets en JupyterLab", "anywidget": "el lienzo de «dibuja tu dígito»"}
 KERNEL = "python3"  # el kernel de los cuadernos del curso: el que abre JupyterLab y el que usa run_notebook
@@ -218,7 +220,22 @@ def prepare(root=None, cache=None, folder=NOTEBOOKS, progress=True):
             line, ok = _run_training_notebook(path, root, cache, progress)
             report.append(line)
             ready = ready and ok
+    if ready:
+        _mark_prepared(cache, folder)
     return report, ready
+
+
+def _mark_prepared(cache, folder):
+    from .. import __version__
+    note = {"trazos": __version__, "fecha": time.strftime("%Y-%m-%d %H:%M"),
+            "cuadernos que entrenan": [path.name for path in training_notebooks(folder)]}
+    (data.cache_root(cache) / MARKER).write_text(json.dumps(note, ensure_ascii=False, indent=1) + "\n")
+
+
+def prepared(cache):
+    """¿Dejó `preparar` esta caché lista? Sin eso, los cuadernos que entrenan (el 04 y el 09) lo harían en el
+    núcleo de cada estudiante: en un servidor, unos 60 MB más por núcleo en el 09 y la CPU ocupada en clase."""
+    return (Path(cache) / MARKER).is_file()
 
 
 def add_arguments(parser):

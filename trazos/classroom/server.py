@@ -29,7 +29,7 @@ from pathlib import Path
 from .. import data
 from ..arguments import integer
 from .hub import TEACHERS, cpu_share
-from .room import NOTEBOOKS
+from .room import NOTEBOOKS, prepared
 
 __all__ = ["add_arguments", "run", "write_config", "TEST_USER_MARK"]
 
@@ -312,6 +312,11 @@ def _warnings(options):
         if not _readable_by_all(options[key]):
             print(f"Aviso: los estudiantes no pueden leer {what}, {options[key]} (cada carpeta de la ruta necesita "
                   "permiso de lectura y paso para todos: chmod a+rX).", file=sys.stderr)
+    if not prepared(options["cache"]):
+        print(f"Aviso: las redes de {options['cache']} no las ha dejado listas «python -m trazos preparar»: los "
+              "cuadernos que entrenan sus redes (el 04 y el 09) las entrenarán en el núcleo de cada estudiante, con "
+              "más memoria y la CPU ocupada en clase. Antes de la clase: python -m trazos preparar --cache "
+              f"{options['cache']} --data {options['data']}", file=sys.stderr)
 
 
 def run(args):
