@@ -20,9 +20,11 @@ bibliotecas una vez.
     python benchmarks/memory.py 04 08           # solo esos
     python benchmarks/memory.py --alumnos 30    # y el total para una clase de 30
 
-Necesita los modelos entrenados en la caché (si no, el primer cuaderno los entrena y su
-pico incluye el entrenamiento): antes, `python -m trazos preparar` o una pasada de los
-cuadernos. El pico funciona en Linux y macOS (`resource`); la separación, solo en Linux.
+La caché de redes cambia lo que se mide, y el script dice al empezar cuál usa: en un aula,
+`python -m trazos preparar` la deja lista (y `servidor` avisa si no) y ningún cuaderno entrena;
+con la caché vacía, como en un portátil recién instalado, el 04 y el 09 entrenan sus redes y su
+pico lo incluye (`HOME=$(mktemp -d) TRAZOS_CACHE=$(mktemp -d) python benchmarks/memory.py`).
+El pico funciona en Linux y macOS (`resource`); la separación, solo en Linux.
 Los MB son MiB (1024 x 1024 bytes).
 """
 
@@ -98,6 +100,13 @@ def main(argv=None):
     paths = sorted(args.carpeta.glob("[0-9][0-9]_*.ipynb"))
     if args.which:
         paths = [p for p in paths if p.name[:2] in {w.zfill(2) for w in args.which}]
+    from trazos import data
+    from trazos.classroom import prepared
+    cache = data.cache_root()
+    print(f"Caché de redes: {cache}, " + ("preparada con «python -m trazos preparar», como en un aula: ningún cuaderno "
+                                          "entrena" if prepared(cache) else
+                                          "sin la marca de «preparar»: el 04 y el 09 entrenan las redes que no "
+                                          "encuentren en ella, y su pico lo incluye"))
     base, base_private, base_shared, _ = measure([BASELINE], NOTEBOOKS)
     print(f"Base (kernel con torch, matplotlib, ipywidgets y trazos importados): {base:.0f} MB, "
           f"{base_private:.0f} MB privados y {base_shared:.0f} MB de bibliotecas")

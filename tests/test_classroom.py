@@ -213,6 +213,22 @@ def test_the_first_copy_that_loads_wins(two_places, shared_value, own_value, exp
     assert history == [{"epoch": 1}] and len(checkpoints) == 2 and test is None
 
 
+def test_a_run_found_only_in_the_own_cache_is_copied_to_the_requested_one(two_places):
+    """`preparar --cache CARPETA` con las redes ya en la caché propia de quien prepara: quedan también en CARPETA,
+    la que verán los estudiantes, enteras y legibles para todos."""
+    shared, own = two_places
+    _save(own, 2.0)
+    model = nn.Linear(2, 2)
+    assert cache.load_run(shared, model, epochs=1, progress=False)[2] == own
+    assert shared.read_bytes() == own.read_bytes() and shared.stat().st_mode & 0o044 == 0o044
+    assert not list(shared.parent.glob("*.tmp"))
+    # Una copia que ya está en la pedida no se toca (aunque no se haya podido cargar).
+    _save(shared, 1.0, epochs=3)
+    before = shared.read_bytes()
+    assert cache.load_run(shared, model, epochs=1, progress=False)[2] == own
+    assert shared.read_bytes() == before
+
+
 def test_a_copy_for_other_epochs_falls_through_too(two_places):
     shared, own = two_places
     _save(shared, 1.0, epochs=3)  # otra receta con el mismo nombre: no encaja, no se carga

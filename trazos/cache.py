@@ -11,6 +11,7 @@ import hashlib
 import inspect
 import json
 import os
+import shutil
 import tempfile
 import types
 import warnings
@@ -20,17 +21,28 @@ import torch
 from . import data
 from .runner import eval_mode, quiet
 
-__all__ = ["save_atomic", "own_cache", "save_run", "load_run", "read_run", "architecture_text", "fingerprint"]
+__all__ = ["save_atomic", "copy_atomic", "own_cache", "save_run", "load_run", "read_run", "architecture_text",
+           "fingerprint"]
 
 
 def save_atomic(obj, path):
     """`torch.save` a un fichero temporal y renombrado: un corte nunca deja un fichero a medias."""
+    _write_atomic(path, lambda f: torch.save(obj, f))
+
+
+def copy_atomic(source, path):
+    """Copia el fichero `source` en `path` igual que guarda `save_atomic`: entero o nada."""
+    with open(source, "rb") as original:
+        _write_atomic(path, lambda f: shutil.copyfileobj(original, f))
+
+
+def _write_atomic(path, write):
     path = os.fspath(path)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
+            write(f)
         # mkstemp crea el fichero solo para su dueño (0600): los permisos de un fichero normal
         # (0666 menos la umask), para que los estudiantes lean las redes que prepara el profesorado.
         mask = os.umask(0)
@@ -118,10 +130,22 @@ def load_run(path, model, epochs, progress=True, label="red"):
             continue
         if progress:
             print(f"Modelo '{label}' cargado de la caché ({place}).")
+        if place != path and not path.exists():
+            _share(place, path)
         return history, checkpoints, place, test
     if damaged:  # solo si ninguno sirve: si otro se cargó bien, no hay nada que hacer
         warnings.warn("; ".join(damaged) + "; se vuelve a entrenar.", stacklevel=3)
     return None
+
+
+def _share(place, path):
+    """Lo cargado de la caché propia, también en la que se pidió, si se puede escribir en ella: así
+    `preparar --cache CARPETA` deja en CARPETA las redes que quien prepara ya tenía en su caché (si no,
+    los estudiantes, que no la ven, las entrenarían). En una caché compartida de solo lectura, nada."""
+    try:
+        copy_atomic(place, path)
+    except OSError:
+        pass
 
 
 def _own_classes(model):

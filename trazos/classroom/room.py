@@ -30,6 +30,7 @@ from pathlib import Path
 
 from .. import data, render
 from ..models import MODELS
+from ..cache import own_cache
 from ..training import trained_model
 
 __all__ = ["notebook_imports", "training_notebooks", "kernel_problem", "run_notebook", "prepare", "prepared",
@@ -164,9 +165,14 @@ def _run_training_notebook(path, root, cache, progress):
     except Exception as error:  # una celda que falla: la lista lo dice y preparar acaba con código 1
         reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
         return f"✗ {path.name}: falló al ejecutarlo ({reason[:200]}). Ábrelo y ejecútalo para ver dónde.", False
-    new = len(set(folder.glob("*.pt")) - before)
-    what = (f"{new} {'red entrenada' if new == 1 else 'redes entrenadas'} ahora y en la caché" if new
-            else "sus redes ya estaban en la caché")
+    new = set(folder.glob("*.pt")) - before
+    # Las que quien prepara ya tenía en su caché propia se copian a esta (`cache.load_run`), sin entrenar.
+    copied = sum((own_cache() / saved.name).is_file() for saved in new) if own_cache() != folder else 0
+    trained = len(new) - copied
+    parts = ([f"{trained} {'red entrenada' if trained == 1 else 'redes entrenadas'} ahora"] if trained else []) + \
+            ([f"{copied} {'red copiada' if copied == 1 else 'redes copiadas'} de tu caché propia"] if copied else [])
+    what = ("sus redes ya estaban en la caché" if not new else " y ".join(parts) + " y en la caché" if not copied
+            else " y ".join(parts) + ", ahora en esta caché")
     return f"✓ {path.name}: ejecutado entero, {what} · {_seconds(start)}", True
 
 
@@ -195,10 +201,13 @@ def prepare(root=None, cache=None, folder=NOTEBOOKS, progress=True):
         epochs = len(run.history)
         how = ("la de referencia del curso, que trae el paquete" if run.reference
                else "entrenada ahora" if run.trained_now else "ya estaba en la caché")
+        where = run.path
+        if not run.reference and run.path.parent != data.cache_root(cache):  # estaba en la caché propia
+            how, where = f"ya estaba en tu caché ({run.path.parent}) y se ha copiado", data.cache_root(cache)
         accuracy = render.percent(run.test_accuracy, 2)
         what = f"{NAMES[name]} entrenada en esta máquina (cuaderno 04)" if own else NAMES[name]
         report.append(f"✓ {what[:1].upper() + what[1:]}: {epochs} {'época' if epochs == 1 else 'épocas'}, "
-                      f"{accuracy} de acierto en test, {how}, en {run.path} · {_seconds(start)}")
+                      f"{accuracy} de acierto en test, {how}, en {where} · {_seconds(start)}")
 
     start = time.perf_counter()
     imports = notebook_imports(folder)
@@ -225,11 +234,13 @@ def prepare(root=None, cache=None, folder=NOTEBOOKS, progress=True):
     return report, ready
 
 
-def _mark_prepared(cache, folder):
+def _mark_prepared(cache, notebooks):
     from .. import __version__
     note = {"trazos": __version__, "fecha": time.strftime("%Y-%m-%d %H:%M"),
-            "cuadernos que entrenan": [path.name for path in training_notebooks(folder)]}
-    (data.cache_root(cache) / MARKER).write_text(json.dumps(note, ensure_ascii=False, indent=1) + "\n")
+            "cuadernos que entrenan": [path.name for path in training_notebooks(notebooks)]}
+    folder = data.cache_root(cache)
+    folder.mkdir(parents=True, exist_ok=True)  # sin nada que guardar (todo venía ya en el paquete), también
+    (folder / MARKER).write_text(json.dumps(note, ensure_ascii=False, indent=1) + "\n")
 
 
 def prepared(cache):
