@@ -223,12 +223,12 @@ def outputs(model, images, batch_size=None):
     """
     if hasattr(images, "pixels") and hasattr(images, "labels"):  # unos Digits: sus bytes, lote a lote
         images = images.pixels
-    if not (isinstance(images, torch.Tensor) and images.dtype == torch.uint8 and images.ndim == 4):
-        images = as_images(images, model)
+    raw = isinstance(images, torch.Tensor) and images.dtype == torch.uint8 and images.ndim == 4
+    images = images if raw else as_images(images, model)
     batch_size = batch_size or eval_batch_size(images.shape[-1])
     device = device_of(model)
     with inspecting(model):
-        parts = [to_cpu(check_output(model(as_images(batch, model).to(device)), len(batch)))
+        parts = [to_cpu(check_output(model((as_images(batch, model) if raw else batch).to(device)), len(batch)))
                  for batch in images.split(batch_size)]
     return torch.cat(parts)
 
