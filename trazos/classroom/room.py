@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from .. import data, render
+from .. import __version__, data, render
 from ..models import MODELS
 from ..cache import own_cache
 from ..training import trained_model
@@ -171,8 +171,8 @@ def _run_training_notebook(path, root, cache, progress):
     trained = len(new) - copied
     parts = ([f"{trained} {'red entrenada' if trained == 1 else 'redes entrenadas'} ahora"] if trained else []) + \
             ([f"{copied} {'red copiada' if copied == 1 else 'redes copiadas'} de tu caché propia"] if copied else [])
-    what = ("sus redes ya estaban en la caché" if not new else " y ".join(parts) + " y en la caché" if not copied
-            else " y ".join(parts) + ", ahora en esta caché")
+    what = " y ".join(parts) + (", ahora en esta caché" if copied else " y en la caché") if new \
+        else "sus redes ya estaban en la caché"
     return f"✓ {path.name}: ejecutado entero, {what} · {_seconds(start)}", True
 
 
@@ -201,9 +201,11 @@ def prepare(root=None, cache=None, folder=NOTEBOOKS, progress=True):
         epochs = len(run.history)
         how = ("la de referencia del curso, que trae el paquete" if run.reference
                else "entrenada ahora" if run.trained_now else "ya estaba en la caché")
-        where = run.path
-        if not run.reference and run.path.parent != data.cache_root(cache):  # estaba en la caché propia
-            how, where = f"ya estaba en tu caché ({run.path.parent}) y se ha copiado", data.cache_root(cache)
+        where, here = run.path, data.cache_root(cache) / run.path.name
+        if not run.reference and run.path != here:  # estaba en la caché propia: `cache.load_run` la copia aquí
+            how = f"ya estaba en tu caché ({run.path.parent})" + (" y se ha copiado" if here.is_file() else
+                                                                  ", pero no se ha podido copiar")
+            where = here if here.is_file() else run.path
         accuracy = render.percent(run.test_accuracy, 2)
         what = f"{NAMES[name]} entrenada en esta máquina (cuaderno 04)" if own else NAMES[name]
         report.append(f"✓ {what[:1].upper() + what[1:]}: {epochs} {'época' if epochs == 1 else 'épocas'}, "
@@ -235,7 +237,6 @@ def prepare(root=None, cache=None, folder=NOTEBOOKS, progress=True):
 
 
 def _mark_prepared(cache, notebooks):
-    from .. import __version__
     note = {"trazos": __version__, "fecha": time.strftime("%Y-%m-%d %H:%M"),
             "cuadernos que entrenan": [path.name for path in training_notebooks(notebooks)]}
     folder = data.cache_root(cache)
@@ -245,7 +246,8 @@ def _mark_prepared(cache, notebooks):
 
 def prepared(cache):
     """¿Dejó `preparar` esta caché lista? Sin eso, los cuadernos que entrenan (el 04 y el 09) lo harían en el
-    núcleo de cada estudiante: en un servidor, unos 60 MB más por núcleo en el 09 y la CPU ocupada en clase."""
+    núcleo de cada estudiante: en un servidor, unos 100 MB más por núcleo en el 09 (253 frente a 150 MB sobre la
+    base, `benchmarks/memory.py`) y la CPU ocupada en clase."""
     return (Path(cache) / MARKER).is_file()
 
 
